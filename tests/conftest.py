@@ -1,0 +1,80 @@
+"""Shared people and accounts, in the healthchecks manner.
+
+alice manages the main account, bob markets for the deals account, charlie is
+staff but a member of nothing. Each test gets them fresh.
+"""
+
+import django_rq
+import pytest
+from django.db import connection
+
+from accounts.memberships import add_member
+from accounts.models import BrandAccount, SocialHandle, User
+from accounts.roles import Role
+
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need real row locks: they run on the PostgreSQL leg only."""
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+@pytest.fixture(autouse=True)
+def _skip_postgres_only_tests(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (runs on the PostgreSQL leg of the test command)")
+
+
+@pytest.fixture(autouse=True)
+def _empty_queues():
+    """Each test starts with empty job queues on the embedded Redis."""
+    for name in ("default", "tallies", "exports"):
+        django_rq.get_queue(name).empty()
+    yield
+
+
+def make_user(email, **fields):
+    return User.objects.create_user(email=email, password=PASSWORD, **fields)
+
+
+@pytest.fixture
+def main_account(db):
+    account = BrandAccount.objects.create(name="Alice Air", slug="alice-air", kind=BrandAccount.Kind.MAIN,
+                                          timezone="Asia/Seoul", currency="KRW")
+    SocialHandle.objects.create(account=account, platform=SocialHandle.Platform.X, handle="alice_air")
+    return account
+
+
+@pytest.fixture
+def deals_account(db):
+    account = BrandAccount.objects.create(name="Bob Deals", slug="bob-deals", kind=BrandAccount.Kind.DEALS,
+                                          timezone="Asia/Tokyo", currency="JPY")
+    SocialHandle.objects.create(account=account, platform=SocialHandle.Platform.X, handle="bob_deals")
+    return account
+
+
+@pytest.fixture
+def alice(main_account):
+    user = make_user("alice@example.org", name="Alice")
+    add_member(account=main_account, user=user, role=Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def bob(deals_account):
+    user = make_user("bob@example.org", name="Bob")
+    add_member(account=deals_account, user=user, role=Role.MARKETER)
+    return user
+
+
+@pytest.fixture
+def charlie(db):
+    return make_user("charlie@example.org", name="Charlie", is_staff=True)
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser(email="root@example.org", password=PASSWORD)
