@@ -19,6 +19,7 @@ object's account is the permission.
 
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 
 from accounts.memberships import member_roles
 from accounts.models import BrandAccount
@@ -56,6 +57,7 @@ class AccountScopingMixin:
     account_path = "account"
     #: Roles allowed to add, change and delete.
     edit_roles = EDITOR_ROLES
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def account_lookup(self, suffix="in"):
         return f"{self.account_path}__{suffix}" if self.account_path else f"pk__{suffix}"

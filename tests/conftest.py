@@ -29,6 +29,11 @@ def _skip_postgres_only_tests(request):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _empty_queues():
     """Each test starts with empty job queues on the embedded Redis."""
     for name in ("default", "tallies", "exports"):
