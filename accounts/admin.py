@@ -59,6 +59,7 @@ class BrandAccountAdmin(AccountScopedAdmin):
     account_path = ""
     edit_roles = MANAGER_ROLES
     list_display = ["name", "kind", "parent", "timezone", "currency", "handle_count", "active"]
+    ordering = ["name"]
     list_filter = ["kind", "active", "parent"]
     search_fields = ["name", "slug", "handles__handle"]
     prepopulated_fields = {"slug": ["name"]}

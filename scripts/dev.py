@@ -106,7 +106,7 @@ def run():
         started_redis = check.returncode != 0
     if manage("migrate", "--no-input", env=env, stdout=subprocess.DEVNULL).returncode != 0:
         sys.exit("chorus: migrate failed; see the message above")
-    manage("demo", "--if-empty", env=env, check=True)
+    demo = manage("demo", "--if-empty", env=env, check=True, capture_output=True, text=True)
     port = env.get("PORT", "8000")
     commands = {
         "web": ["runserver", f"127.0.0.1:{port}"],
@@ -124,6 +124,7 @@ def run():
             say("a process did not start; stopping the others")
             return 1
         say(f"health: {health['checks']}")
+        print(demo.stdout, end="")
         say(f"Chorus is running at http://127.0.0.1:{port}/ (admin: http://127.0.0.1:{port}/admin/)")
         say("press Ctrl-C to stop the web server, the worker and the scheduler")
         while all(process.poll() is None for process in processes.values()):

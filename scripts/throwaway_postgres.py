@@ -39,6 +39,14 @@ def find_bin_dir():
     return Path(candidates[-1]).parent if candidates else None
 
 
+def find_tool(name, bin_dir):
+    """A client program such as createdb: beside initdb, on PATH, or in Debian's folders."""
+    for candidate in [bin_dir / name, shutil.which(name), *sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))]:
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    return None
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -74,10 +82,12 @@ def throwaway_postgres(bin_dir=None, database="chorus"):
                             "-o", options, "-w", "start"]),
             check=True, **quiet,
         )
-        subprocess.run(
-            [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "chorus", database],
-            check=True, **quiet,
-        )
+        createdb = find_tool("createdb", bin_dir)
+        if createdb:
+            subprocess.run([createdb, "-h", "127.0.0.1", "-p", str(port), "-U", "chorus", database],
+                           check=True, **quiet)
+        else:
+            database = "postgres"  # initdb always creates this one
         yield f"postgres://chorus@127.0.0.1:{port}/{database}"
     finally:
         if (data / "postmaster.pid").exists():
