@@ -55,6 +55,9 @@ class AccountScopingMixin:
 
     #: ORM path from this model to its BrandAccount; "" when the model is BrandAccount.
     account_path = "account"
+    #: Optional many-to-many path to accounts whose members may also *view* (e.g. a
+    #: campaign's co-running accounts); editing stays with `account_path`'s account.
+    co_account_path = ""
     #: Roles allowed to add, change and delete.
     edit_roles = EDITOR_ROLES
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -69,7 +72,11 @@ class AccountScopingMixin:
         if obj is None:
             return bool(roles)
         account = account_of(obj, self.account_path)
-        return account is not None and account.pk in roles
+        if account is not None and account.pk in roles:
+            return True
+        if self.co_account_path and obj.pk is not None:
+            return getattr(obj, self.co_account_path).filter(pk__in=list(roles)).exists()
+        return False
 
     def may_edit(self, request, obj=None):
         if is_superuser(request):
@@ -110,7 +117,12 @@ class AccountScopedAdmin(AccountScopingMixin, admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if is_superuser(request):
             return queryset
-        return queryset.filter(**{self.account_lookup(): list(roles_of(request))})
+        account_ids = list(roles_of(request))
+        visible = models.Q(**{self.account_lookup(): account_ids})
+        if self.co_account_path:
+            co_run = self.model.objects.filter(**{f"{self.co_account_path}__in": account_ids}).values("pk")
+            visible |= models.Q(pk__in=co_run)
+        return queryset.filter(visible)
 
     def has_module_permission(self, request):
         return self.may_view(request)

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 
 from config import embedded_redis
 from config.env import (
@@ -183,6 +184,18 @@ RQ_QUEUES = {
 RQ = {"COMMIT_MODE": "on_db_commit"}
 RQ_SHOW_ADMIN_LINK = True
 
+# --- Campaigns ------------------------------------------------------------
+
+# Hosts tracking links may send visitors to, besides paths on this site:
+# "shop.example.com", or ".example.com" for the domain and its subdomains.
+LINK_ALLOWED_HOSTS = env_list("LINK_ALLOWED_HOSTS")
+# Visitors are told apart by a first-party cookie set at the redirect (400 days: browsers' cap).
+VISITOR_COOKIE_NAME = "chorus_visitor"
+VISITOR_COOKIE_MAX_AGE = 400 * 24 * 3600
+# Behind N reverse proxies, the client is the Nth address from the right of X-Forwarded-For.
+# 0 (the default) trusts only REMOTE_ADDR, so a forged header changes nothing.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
 # --- Identities -----------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
@@ -287,7 +300,7 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        "style-src": ["'self'", NONCE],  # a nonced <style> carries each account's brand colour
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],

@@ -20,6 +20,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("campaigns.urls")),
 ]
 
 if settings.DEBUG:

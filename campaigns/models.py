@@ -1,0 +1,182 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from accounts.models import BrandAccount
+from campaigns.links import new_code, validate_destination
+
+
+class Campaign(models.Model):
+    """A time-boxed push owned by one brand account and optionally co-run by others."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        LIVE = "live", "Live"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+        ARCHIVED = "archived", "Archived"
+
+    owner_account = models.ForeignKey(BrandAccount, on_delete=models.PROTECT, related_name="campaigns")
+    co_accounts = models.ManyToManyField(
+        BrandAccount,
+        blank=True,
+        related_name="co_run_campaigns",
+        verbose_name="co-running accounts",
+        help_text="Other accounts of the brand that announce this campaign too.",
+    )
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80, unique=True, help_text="The landing page lives at /c/<slug>/.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False)
+    # Entered as wall-clock times in the owner account's time zone; stored in UTC.
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+
+    headline = models.CharField(max_length=140, blank=True)
+    body = models.TextField(blank=True, help_text="Plain text; blank lines start new paragraphs.")
+    hero_card = models.ImageField(upload_to="campaigns/hero/", blank=True, editable=False)
+    hero_mobile = models.ImageField(upload_to="campaigns/hero/", blank=True, editable=False)
+    hero_alt = models.CharField("hero image description", max_length=200, blank=True,
+                                help_text="What the hero image shows, for screen readers.")
+
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True, default="social")
+    utm_campaign = models.CharField(max_length=100, blank=True, help_text="Defaults to the slug when blank.")
+    baseline_days = models.PositiveSmallIntegerField(
+        "baseline length (days)", default=28,
+        help_text="Lift compares campaign-window sales with this many days before the start.",
+    )
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_at", "name"]
+        indexes = [models.Index(fields=["status", "starts_at"]), models.Index(fields=["status", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="campaigns_campaign_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("campaigns:landing", args=[self.slug])
+
+    @property
+    def utm_campaign_value(self):
+        return self.utm_campaign or self.slug
+
+    def is_public(self):
+        return self.status in {self.Status.SCHEDULED, self.Status.LIVE, self.Status.ENDED, self.Status.ARCHIVED}
+
+    def has_ended(self):
+        return self.status in {self.Status.ENDED, self.Status.ARCHIVED}
+
+    def running_accounts(self):
+        """The owner first, then the co-running accounts by name (uses prefetched co_accounts)."""
+        return [self.owner_account, *sorted(self.co_accounts.all(), key=lambda account: account.name)]
+
+
+class CampaignEvent(models.Model):
+    """Append-only log of a campaign's status changes: who, when, from what to what."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", help_text="Empty when the scheduler did it.")
+    from_status = models.CharField(max_length=10, choices=Campaign.Status.choices)
+    to_status = models.CharField(max_length=10, choices=Campaign.Status.choices)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+
+    def __str__(self):
+        return f"{self.campaign}: {self.from_status} → {self.to_status}"
+
+
+class TrackingLink(models.Model):
+    """A short link per (campaign, account, channel, label) that records a touch and redirects."""
+
+    class Channel(models.TextChoices):
+        POST = "post", "Social post"
+        PROFILE = "profile", "Profile link"
+        STORY = "story", "Story"
+        DIRECT_MESSAGE = "dm", "Direct message"
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        AD = "ad", "Paid ad"
+        OTHER = "other", "Other"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="links")
+    account = models.ForeignKey(BrandAccount, on_delete=models.PROTECT, related_name="tracking_links",
+                                help_text="The account whose post carries this link.")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.POST)
+    label = models.CharField(max_length=60, blank=True, help_text="Tells links of the same channel apart.")
+    code = models.SlugField(max_length=16, unique=True, editable=False, default=new_code)
+    destination_url = models.CharField(
+        "destination", max_length=2000, validators=[validate_destination],
+        help_text="A path on this site such as /c/anniversary/, or a URL on an allowed host.",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["campaign", "account__name", "channel", "label"]
+        constraints = [
+            models.UniqueConstraint("campaign", "account", "channel", "label", name="campaigns_trackinglink_unique"),
+        ]
+
+    def __str__(self):
+        return f"/l/{self.code}"
+
+    def get_absolute_url(self):
+        return reverse("campaigns:link", args=[self.code])
+
+
+class Touch(models.Model):
+    """One recorded interaction that can earn credit for a sale. Written only by touches.record_touch()."""
+
+    class Kind(models.TextChoices):
+        LINK_CLICK = "link_click", "Tracking-link click"
+        REFERRAL_CLICK = "referral_click", "Referral-link click"
+        ENTRY = "entry", "Giveaway entry"
+
+    visitor_id = models.UUIDField(db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="touches")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="touches")
+    account = models.ForeignKey(BrandAccount, on_delete=models.PROTECT, related_name="touches")
+    link = models.ForeignKey(TrackingLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="touches")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reference = models.CharField(max_length=64, blank=True,
+                                 help_text='The promotion object behind the touch, e.g. "giveaway:12".')
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    utm_term = models.CharField(max_length=100, blank=True)
+    utm_content = models.CharField(max_length=100, blank=True)
+    gclid = models.CharField(max_length=255, blank=True)
+    fbclid = models.CharField(max_length=255, blank=True)
+    msclkid = models.CharField(max_length=255, blank=True)
+    ttclid = models.CharField(max_length=255, blank=True)
+    twclid = models.CharField(max_length=255, blank=True)
+    ip_hash = models.CharField(max_length=64, blank=True, help_text="Keyed hash of the IP address; never the IP.")
+    is_bot = models.BooleanField(default=False, help_text="Known crawlers and link previewers; never credited.")
+    occurred_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [models.Index(fields=["campaign", "occurred_at"]), models.Index(fields=["visitor_id", "occurred_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.campaign} at {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,21 @@
+from django.core.management import call_command
+
+from accounts.models import BrandAccount
+from campaigns.models import Campaign, CampaignEvent, TrackingLink
+
+
+def test_the_demo_has_the_anniversary_campaign_co_run_by_main_and_deals_with_links_per_account(db):
+    call_command("demo")
+    anniversary = Campaign.objects.get(slug="hanbit-10th-anniversary")
+    assert anniversary.status == Campaign.Status.LIVE
+    assert anniversary.owner_account.slug == "hanbit-air"
+    assert list(anniversary.co_accounts.values_list("slug", flat=True)) == ["hanbit-air-deals"]
+    link_accounts = set(anniversary.links.values_list("account__slug", flat=True))
+    assert link_accounts == {"hanbit-air", "hanbit-air-deals"}
+
+
+def test_running_the_demo_twice_changes_nothing(db):
+    call_command("demo")
+    counts = [model.objects.count() for model in (BrandAccount, Campaign, TrackingLink, CampaignEvent)]
+    call_command("demo")
+    assert [model.objects.count() for model in (BrandAccount, Campaign, TrackingLink, CampaignEvent)] == counts

@@ -1,0 +1,126 @@
+"""`GET /l/<code>`: a touch per click, a first-party cookie, UTMs and click ids, bots marked, safe redirects."""
+
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from campaigns.models import Campaign, Touch, TrackingLink
+from campaigns.touches import hash_ip
+from config import embedded_redis
+
+BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
+
+
+def click(client, link, query="", **headers):
+    return client.get(f"/l/{link.code}{query}", headers={"User-Agent": BROWSER, **headers})
+
+
+def test_a_click_records_a_touch_and_redirects_with_a_visitor_cookie(client, link):
+    response = click(client, link, "?utm_term=ten+years&fbclid=FB.123&gclid=G-1&twclid=TW9")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/c/live-now/?")
+    assert "fbclid=FB.123" in response["Location"]
+    assert "no-store" in response["Cache-Control"]
+    cookie = response.cookies[settings.VISITOR_COOKIE_NAME]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and int(cookie["max-age"]) > 300 * 24 * 3600
+    touch = Touch.objects.get()
+    assert touch.visitor_id == uuid.UUID(cookie.value)
+    assert (touch.kind, touch.campaign, touch.account, touch.link) == ("link_click", link.campaign, link.account,
+                                                                       link)
+    assert (touch.utm_term, touch.fbclid, touch.gclid, touch.twclid, touch.msclkid) == (
+        "ten years", "FB.123", "G-1", "TW9", "")
+    assert touch.ip_hash == hash_ip("127.0.0.1")
+    assert "127.0.0.1" not in touch.ip_hash
+    assert touch.user is None
+    assert not touch.is_bot
+
+
+def test_a_returning_visitor_keeps_their_id(client, link):
+    first = click(client, link).cookies[settings.VISITOR_COOKIE_NAME].value
+    response = click(client, link)
+    assert settings.VISITOR_COOKIE_NAME not in response.cookies  # nothing new to set
+    assert set(Touch.objects.values_list("visitor_id", flat=True)) == {uuid.UUID(first)}
+
+
+def test_a_tampered_cookie_gets_a_fresh_visitor_id(client, link):
+    client.cookies[settings.VISITOR_COOKIE_NAME] = "not-a-uuid'; DROP TABLE"
+    response = click(client, link)
+    assert uuid.UUID(response.cookies[settings.VISITOR_COOKIE_NAME].value)
+    assert Touch.objects.count() == 1
+
+
+def test_a_signed_in_customer_is_recorded(client, link, alice):
+    client.force_login(alice)
+    click(client, link)
+    assert Touch.objects.get().user == alice
+
+
+@pytest.mark.parametrize("agent", [
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Twitterbot/1.0",
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "WhatsApp/2.23.20.0",
+    "curl/8.5.0",
+    "python-requests/2.32.0",
+    "",
+])
+def test_known_bots_are_marked_and_get_no_cookie(client, link, agent):
+    response = client.get(f"/l/{link.code}", headers={"User-Agent": agent})
+    assert response.status_code == 302
+    assert settings.VISITOR_COOKIE_NAME not in response.cookies
+    assert Touch.objects.get().is_bot
+
+
+def test_a_click_costs_two_queries(client, link):
+    with CaptureQueriesContext(connection) as queries:
+        click(client, link, "?utm_source=x")
+    assert len(queries) == 2, [query["sql"] for query in queries]
+
+
+@pytest.mark.parametrize("code", ["nosuchcode", "../../etc", "UPPER"])
+def test_unknown_codes_get_a_friendly_404_and_no_redirect(client, link, code):
+    response = client.get(f"/l/{code}")
+    assert response.status_code == 404
+    assert b"could not find that page" in response.content
+    assert Touch.objects.count() == 0
+
+
+def test_switched_off_links_and_draft_campaigns_do_not_redirect(client, link):
+    TrackingLink.objects.filter(pk=link.pk).update(active=False)
+    assert click(client, link).status_code == 404
+    TrackingLink.objects.filter(pk=link.pk).update(active=True)
+    Campaign.objects.filter(pk=link.campaign_id).update(status=Campaign.Status.DRAFT)
+    assert click(client, link).status_code == 404
+    assert Touch.objects.count() == 0
+
+
+def test_a_destination_that_became_unsafe_is_never_followed(client, link, settings):
+    TrackingLink.objects.filter(pk=link.pk).update(destination_url="https://shop.example.com/")
+    settings.LINK_ALLOWED_HOSTS = ["shop.example.com"]
+    assert click(client, link).status_code == 302
+    settings.LINK_ALLOWED_HOSTS = []  # the operator withdrew the host
+    assert click(client, link).status_code == 404
+
+
+def test_query_parameters_cannot_steer_the_redirect(client, link):
+    for query in ("?next=//evil.example", "?url=https://evil.example", "?utm_source=%0d%0aLocation:evil"):
+        response = click(client, link, query)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/c/live-now/?")
+        assert "\n" not in response["Location"] and "\r" not in response["Location"]
+
+
+def test_a_forged_forwarded_for_header_does_not_change_the_recorded_ip(client, link):
+    click(client, link, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    click(client, link, **{"X-Forwarded-For": "198.51.100.7"})
+    assert set(Touch.objects.values_list("ip_hash", flat=True)) == {hash_ip("127.0.0.1")}
+
+
+def test_clicks_still_work_while_redis_is_down(client, link, settings, tmp_path):
+    settings.RQ_QUEUES = {name: {"URL": embedded_redis.url_for(tmp_path / "gone")} for name in settings.RQ_QUEUES}
+    assert click(client, link).status_code == 302
+    assert Touch.objects.count() == 1
