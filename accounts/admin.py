@@ -2,7 +2,9 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
+from django.utils.html import format_html
 
+from accounts.forms import BrandAccountForm
 from accounts.memberships import add_member, remove_member
 from accounts.models import BrandAccount, Membership, SocialHandle, User
 from accounts.roles import MANAGER_ROLES
@@ -56,6 +58,7 @@ class MembershipInline(AccountScopedInline, admin.TabularInline):
 
 @admin.register(BrandAccount)
 class BrandAccountAdmin(AccountScopedAdmin):
+    form = BrandAccountForm
     account_path = ""
     edit_roles = MANAGER_ROLES
     list_display = ["name", "kind", "parent", "timezone", "currency", "handle_count", "active"]
@@ -67,12 +70,20 @@ class BrandAccountAdmin(AccountScopedAdmin):
     inlines = [SocialHandleInline, MembershipInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "kind", "parent", "active"]}),
-        ("Presentation", {"fields": ["description", "avatar", "brand_colour"]}),
+        ("Presentation", {"fields": ["description", "avatar_upload", "avatar_preview", "brand_colour"]}),
         ("Locale", {"fields": ["timezone", "currency"]}),
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("parent").annotate(handle_total=Count("handles"))
+
+    readonly_fields = ["avatar_preview"]
+
+    @admin.display(description="Current avatar")
+    def avatar_preview(self, account):
+        if not account.avatar:
+            return "None yet."
+        return format_html('<img src="{}" alt="" width="64" height="64">', account.avatar.url)
 
     @admin.display(description="Handles", ordering="handle_total")
     def handle_count(self, account):

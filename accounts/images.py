@@ -35,6 +35,8 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 24_000_000  # well under Pillow's decompression-bomb limit (~89 MP)
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 EXTENSIONS = {"JPEG": "jpg", "WEBP": "webp"}
+TOO_MANY_PIXELS = (f"This image is {{size}}; upload one of at most {MAX_PIXELS // 1_000_000} megapixels "
+                   "(e.g. 6000×4000).")
 DAMAGED = "This image is damaged or incomplete; export it again and re-upload."
 
 
@@ -56,14 +58,15 @@ def open_checked(data):
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageRejected(TOO_MANY_PIXELS.format(size="far too many pixels")) from None
+        except (OSError, SyntaxError, ValueError):
             raise ImageRejected("This file is not an image we can read; upload a JPEG, PNG, WebP or GIF.") from None
         if image.format not in ALLOWED_FORMATS:
             raise ImageRejected(f"{image.format} images are not accepted; upload a JPEG, PNG, WebP or GIF.")
         width, height = image.size
         if width * height > MAX_PIXELS:
-            raise ImageRejected(f"This image is {width}×{height} pixels; upload one of at most "
-                                f"{MAX_PIXELS // 1_000_000} megapixels (e.g. 6000×4000).")
+            raise ImageRejected(TOO_MANY_PIXELS.format(size=f"{width}×{height} pixels"))
         try:
             image.seek(0)  # the first frame of an animation
             image.load()

@@ -102,7 +102,8 @@ class BrandAccount(models.Model):
         help_text="The account this one sits under, e.g. the main account for a deals account.",
     )
     description = models.TextField(blank=True)
-    avatar = models.ImageField(upload_to="accounts/avatars/", blank=True)
+    avatar = models.ImageField(upload_to="accounts/avatars/", blank=True, editable=False,
+                               help_text="A 256×256 rendition made by accounts.images; never the upload itself.")
     brand_colour = models.CharField(max_length=7, default="#1F4E8C", validators=[validate_colour])
     timezone = models.CharField(
         max_length=64,
