@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from config.recent import RecentCache
+
 CODE_ALPHABET = string.ascii_lowercase + string.digits
 CODE_LENGTH = 8  # 36^8 ≈ 2.8e12 codes; the unique constraint catches the rare collision
 
@@ -80,3 +82,31 @@ def redirect_url(link, *, extra_parameters):
         if value:
             query.setdefault(name, value)
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# --- finding the link behind a click --------------------------------------------------------
+
+# Each web process keeps recently clicked links for a few seconds (TRACKING_LINK_CACHE_SECONDS):
+# a viral post sends thousands of clicks to one code, and the lookup would otherwise double
+# the database work of every click. Switching a link off therefore takes that long to apply.
+recent_links = RecentCache()
+
+
+def find_clickable_link(code):
+    """The active link for `code` with its campaign and account loaded, or None (one query, or none if cached)."""
+    from campaigns.models import Campaign, TrackingLink
+
+    cached = recent_links.get(code)
+    if cached is not None:
+        return cached
+    rows = (TrackingLink.objects.select_related("campaign", "account")
+            .only("campaign_id", "account_id", "destination_url", "channel", "label", "active",
+                  "campaign__slug", "campaign__status", "campaign__utm_source", "campaign__utm_medium",
+                  "campaign__utm_campaign", "account__slug")
+            .filter(code=code, active=True).order_by()[:1])
+    link = next(iter(rows), None)
+    if link is not None and link.campaign.status == Campaign.Status.DRAFT:
+        link = None
+    if link is not None:
+        recent_links.put(code, link, seconds=settings.TRACKING_LINK_CACHE_SECONDS)
+    return link

@@ -8,6 +8,7 @@ function, so attribution reads a single table. The request is read once here
 import re
 from dataclasses import dataclass, field
 
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -64,18 +65,34 @@ def touch_facts_from_request(request, *, client_ip):
 
 
 def record_touch(*, visitor_id, campaign, account, kind, facts, user=None, link=None, reference="", at=None):
-    """Write one Touch row (one INSERT, no other query). `user` is a user, a user id or None."""
-    return Touch.objects.create(
-        visitor_id=visitor_id,
-        user_id=getattr(user, "pk", user),
-        campaign=campaign,
-        account=account,
-        link=link,
-        kind=kind,
-        reference=reference,
-        ip_hash=facts.ip_hash,
-        is_bot=facts.is_bot,
-        occurred_at=at or timezone.now(),
+    """Write one Touch row: a single INSERT and nothing else.
+
+    `campaign`, `account`, `link` and `user` may be objects or ids. The INSERT
+    is built from the model's own fields (so columns and value conversion stay
+    Django's) but skips model instantiation and the query compiler, which were
+    a third of a click's cost; see docs/performance.md.
+    """
+    values = {
+        "visitor_id": visitor_id,
+        "user_id": getattr(user, "pk", user),
+        "campaign_id": getattr(campaign, "pk", campaign),
+        "account_id": getattr(account, "pk", account),
+        "link_id": getattr(link, "pk", link),
+        "kind": kind,
+        "reference": reference,
+        "ip_hash": facts.ip_hash,
+        "is_bot": facts.is_bot,
+        "occurred_at": at or timezone.now(),
+        **dict.fromkeys(UTM_FIELDS + CLICK_ID_FIELDS, ""),
         **facts.utm,
         **facts.click_ids,
-    )
+    }
+    connection = connections[router.db_for_write(Touch)]
+    fields = [Touch._meta.get_field(name) for name in values]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    parameters = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(),
+                                                                                    strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {connection.ops.quote_name(Touch._meta.db_table)} ({columns}) "  # noqa: S608
+                       f"VALUES ({placeholders})", parameters)

@@ -34,6 +34,19 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _forget_recent_links_and_pages():
+    """The per-process caches of hot public paths start empty in every test."""
+    from campaigns.links import recent_links
+    from campaigns.views import recent_pages
+
+    recent_links.clear()
+    recent_pages.clear()
+    yield
+    recent_links.clear()
+    recent_pages.clear()
+
+
+@pytest.fixture(autouse=True)
 def _empty_queues():
     """Each test starts with empty job queues on the embedded Redis."""
     for name in ("default", "tallies", "exports"):

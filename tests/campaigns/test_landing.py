@@ -5,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import BrandAccount, SocialHandle
 from campaigns.models import Campaign
+from campaigns.views import recent_pages
 from tests.campaigns.conftest import DAY, NOW, make_campaign
 
 Status = Campaign.Status
@@ -112,6 +113,7 @@ def test_the_query_count_stays_flat_as_co_running_accounts_are_added(client, liv
     live_campaign.co_accounts.add(deals_account)
 
     def queries_for_page():
+        recent_pages.clear()
         with CaptureQueriesContext(connection) as queries:
             assert page(client, live_campaign).status_code == 200
         return len(queries)
@@ -122,3 +124,36 @@ def test_the_query_count_stays_flat_as_co_running_accounts_are_added(client, liv
         SocialHandle.objects.create(account=account, platform="x", handle=f"product_{number}")
         live_campaign.co_accounts.add(account)
     assert queries_for_page() == one
+
+
+def test_repeat_anonymous_views_are_served_from_the_short_page_cache(client, live_campaign):
+    first = page(client, live_campaign)
+    with CaptureQueriesContext(connection) as queries:
+        second = page(client, live_campaign)
+    assert len(queries) == 0
+    assert second["ETag"] == first["ETag"]
+    # Each response still carries its own CSP nonce, in the page and in the header alike.
+    nonces = []
+    for response in (first, second):
+        html = response.content.decode()
+        nonce = html.split('<style nonce="', 1)[1].split('"', 1)[0]
+        assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+
+
+def test_a_status_change_shows_once_the_page_cache_expires(client, live_campaign, settings):
+    page(client, live_campaign)
+    Campaign.objects.filter(pk=live_campaign.pk).update(status=Status.ENDED)
+    assert b"This campaign has ended" not in page(client, live_campaign).content  # cached for a few seconds
+    settings.LANDING_CACHE_SECONDS = 0
+    recent_pages.clear()
+    assert b"This campaign has ended" in page(client, live_campaign).content
+
+
+def test_the_page_cache_never_serves_a_preview_to_the_public(client, main_account, alice):
+    campaign = make_campaign(main_account, slug="secret", status=Status.PAUSED, starts_at=NOW, ends_at=NOW + DAY)
+    client.force_login(alice)
+    assert b"Preview" in page(client, campaign).content
+    client.logout()
+    assert page(client, campaign).status_code == 404

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from campaigns.links import recent_links
 from campaigns.models import Campaign, Touch, TrackingLink
 from campaigns.touches import hash_ip
 from config import embedded_redis
@@ -75,10 +76,23 @@ def test_known_bots_are_marked_and_get_no_cookie(client, link, agent):
     assert Touch.objects.get().is_bot
 
 
-def test_a_click_costs_two_queries(client, link):
+def test_a_click_costs_two_queries_and_a_repeat_click_one(client, link):
     with CaptureQueriesContext(connection) as queries:
         click(client, link, "?utm_source=x")
     assert len(queries) == 2, [query["sql"] for query in queries]
+    with CaptureQueriesContext(connection) as queries:
+        click(client, link, "?utm_source=y")
+    assert len(queries) == 1, [query["sql"] for query in queries]
+    assert Touch.objects.count() == 2
+
+
+def test_a_switched_off_link_stops_redirecting_once_the_short_cache_expires(client, link, settings):
+    click(client, link)
+    TrackingLink.objects.filter(pk=link.pk).update(active=False)
+    assert click(client, link).status_code == 302  # still cached in this process
+    settings.TRACKING_LINK_CACHE_SECONDS = 0
+    recent_links.clear()
+    assert click(client, link).status_code == 404
 
 
 @pytest.mark.parametrize("code", ["nosuchcode", "../../etc", "UPPER"])

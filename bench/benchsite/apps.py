@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BenchsiteConfig(AppConfig):
+    name = "bench.benchsite"
+    label = "benchsite"
