@@ -94,7 +94,6 @@ class CampaignAdmin(AccountScopedAdmin):
                     "touch_count"]
     list_filter = ["status", "owner_account", "co_accounts", ("starts_at", admin.DateFieldListFilter)]
     search_fields = ["name", "slug", "headline"]
-    date_hierarchy = "starts_at"
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["co_accounts"]
     readonly_fields = ["status", "hero_preview", "landing_page", "created_by", "updated_by", "created_at",

@@ -6,10 +6,14 @@ is live whenever the demo is loaded.
 """
 
 import datetime
+import io
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageColor, ImageDraw
 
+from accounts.images import MOBILE, SOCIAL_CARD, render_image
 from accounts.models import BrandAccount, User
 from campaigns.models import Campaign, TrackingLink
 from campaigns.schedules import advance_due_campaigns, to_local, to_utc
@@ -25,6 +29,24 @@ Follow @hanbitair for the missions and @hanbitair_deals for the anniversary fare
 JEJU_BODY = """Winter on Jeju: hourly shuttles from Gimpo, and seats from ₩19,900 for the first week of January.
 
 Share the sale with friends: the more of you book the same flight, the lower the fare goes for everyone."""
+
+
+def demo_hero(colour):
+    """A generated hero picture (sky gradient and a runway of lights), through the real image pipeline."""
+    width, height = 1600, 900
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    top, bottom = ImageColor.getrgb(colour), (255, 214, 170)
+    for y in range(height):
+        share = y / height
+        colour_at_y = tuple(round(a + (b - a) * share) for a, b in zip(top, bottom, strict=True))
+        draw.line([(0, y), (width, y)], fill=colour_at_y)
+    for step in range(12):
+        x = width // 2 + (step - 6) * 90
+        draw.ellipse([x - 6, height - 120 - step * 4, x + 6, height - 108 - step * 4], fill=(255, 250, 220))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return render_image(upload=SimpleUploadedFile("hero.png", buffer.getvalue()), renditions=[SOCIAL_CARD, MOBILE])
 
 
 def local_midnight(day, tz_name):
@@ -51,6 +73,11 @@ def load_campaign_demo(*, at=None):
         "created_by": alice, "updated_by": alice,
     })
     if created:
+        hero = demo_hero(main.brand_colour)
+        anniversary.hero_card.save(hero["card"].name, hero["card"], save=False)
+        anniversary.hero_mobile.save(hero["mobile"].name, hero["mobile"], save=False)
+        anniversary.hero_alt = "An evening sky over a runway lined with lights"
+        anniversary.save()
         anniversary.co_accounts.add(deals)
         links = [
             (main, TrackingLink.Channel.POST, "launch post"),

@@ -1,7 +1,13 @@
+import pytest
 from django.core.management import call_command
 
 from accounts.models import BrandAccount
 from campaigns.models import Campaign, CampaignEvent, TrackingLink
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def test_the_demo_has_the_anniversary_campaign_co_run_by_main_and_deals_with_links_per_account(db):
@@ -12,6 +18,7 @@ def test_the_demo_has_the_anniversary_campaign_co_run_by_main_and_deals_with_lin
     assert list(anniversary.co_accounts.values_list("slug", flat=True)) == ["hanbit-air-deals"]
     link_accounts = set(anniversary.links.values_list("account__slug", flat=True))
     assert link_accounts == {"hanbit-air", "hanbit-air-deals"}
+    assert (anniversary.hero_card.width, anniversary.hero_card.height) == (1200, 630)
 
 
 def test_running_the_demo_twice_changes_nothing(db):
