@@ -2,7 +2,7 @@ import datetime
 import threading
 
 import pytest
-from django.db import close_old_connections
+from django.db import connections
 
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.schedules import WallClockError, advance_due_campaigns, to_local, to_utc
@@ -109,7 +109,7 @@ def test_two_workers_sweeping_at_once_make_each_change_exactly_once(main_account
         except Exception as error:  # reported below; a thread must not die silently
             errors.append(error)
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's connection, or the test database cannot be dropped
 
     threads = [threading.Thread(target=sweep) for _ in range(4)]
     for thread in threads:
