@@ -136,6 +136,9 @@ def _database():
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Tests use a file too (not Django's in-memory default), so concurrency tests
+            # exercise the same locking as production SQLite.
+            "TEST": {"NAME": str(VAR_DIR / "test-chorus.sqlite3")},
         }
     try:
         config = dj_database_url.parse(url, conn_max_age=env_int("CONN_MAX_AGE", 600, minimum=0),

@@ -138,3 +138,35 @@ def test_clicks_still_work_while_redis_is_down(client, link, settings, tmp_path)
     settings.RQ_QUEUES = {name: {"URL": embedded_redis.url_for(tmp_path / "gone")} for name in settings.RQ_QUEUES}
     assert click(client, link).status_code == 302
     assert Touch.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sixteen_simultaneous_clicks_all_record_and_redirect(live_campaign, main_account):
+    """On PostgreSQL and on the SQLite file alike: no "database is locked", no lost touch."""
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    link = TrackingLink.objects.create(campaign=live_campaign, account=main_account, destination_url="/c/live-now/")
+    barrier = threading.Barrier(16)
+    statuses, errors = [], []
+
+    def visit():
+        try:
+            barrier.wait()
+            for _ in range(5):
+                statuses.append(Client().get(f"/l/{link.code}", headers={"User-Agent": BROWSER}).status_code)
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=visit) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert statuses == [302] * 80
+    assert Touch.objects.filter(link=link).count() == 80
