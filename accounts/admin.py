@@ -11,6 +11,15 @@ from accounts.roles import MANAGER_ROLES
 from accounts.scoping import AccountScopedAdmin, AccountScopedInline, is_superuser
 
 
+def save_memberships(formset):
+    """Membership inlines save through accounts.memberships, which also grants and ends admin access."""
+    memberships = formset.save(commit=False)
+    for membership in formset.deleted_objects:
+        remove_member(account=membership.account, user=membership.user)
+    for membership in memberships:
+        add_member(account=membership.account, user=membership.user, role=membership.role)
+
+
 class SocialHandleInline(AccountScopedInline, admin.TabularInline):
     model = SocialHandle
     account_path = ""
@@ -101,11 +110,7 @@ class BrandAccountAdmin(AccountScopedAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
-        memberships = formset.save(commit=False)
-        for membership in formset.deleted_objects:
-            remove_member(account=form.instance, user=membership.user)
-        for membership in memberships:
-            add_member(account=form.instance, user=membership.user, role=membership.role)
+        save_memberships(formset)
 
 
 class MembershipOfUserInline(admin.TabularInline):
@@ -138,11 +143,7 @@ class UserAdmin(DjangoUserAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
-        memberships = formset.save(commit=False)
-        for membership in formset.deleted_objects:
-            remove_member(account=membership.account, user=form.instance)
-        for membership in memberships:
-            add_member(account=membership.account, user=form.instance, role=membership.role)
+        save_memberships(formset)
 
     def has_module_permission(self, request):
         return is_superuser(request)

@@ -5,12 +5,14 @@ import uuid
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.links import recent_links
 from campaigns.models import Campaign, Touch, TrackingLink
 from campaigns.touches import hash_ip
 from config import embedded_redis
+from tests.concurrency import run_concurrently
 
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
 
@@ -143,30 +145,12 @@ def test_clicks_still_work_while_redis_is_down(client, link, settings, tmp_path)
 @pytest.mark.django_db(transaction=True)
 def test_sixteen_simultaneous_clicks_all_record_and_redirect(live_campaign, main_account):
     """On PostgreSQL and on the SQLite file alike: no "database is locked", no lost touch."""
-    import threading
-
-    from django.db import connections
-    from django.test import Client
-
     link = TrackingLink.objects.create(campaign=live_campaign, account=main_account, destination_url="/c/live-now/")
-    barrier = threading.Barrier(16)
-    statuses, errors = [], []
-
     def visit():
-        try:
-            barrier.wait()
-            for _ in range(5):
-                statuses.append(Client().get(f"/l/{link.code}", headers={"User-Agent": BROWSER}).status_code)
-        except Exception as error:  # collected and asserted below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        return [Client().get(f"/l/{link.code}", headers={"User-Agent": BROWSER}).status_code for _ in range(5)]
 
-    threads = [threading.Thread(target=visit) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_concurrently(visit, threads=16)
+    statuses = [status for batch in results for status in batch]
     assert errors == []
     assert statuses == [302] * 80
     assert Touch.objects.filter(link=link).count() == 80

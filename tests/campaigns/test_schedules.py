@@ -1,13 +1,12 @@
 import datetime
-import threading
 
 import pytest
-from django.db import connections
 
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.schedules import WallClockError, advance_due_campaigns, to_local, to_utc
 from campaigns.status import change_status
 from tests.campaigns.conftest import DAY, HOUR, NOW, make_campaign
+from tests.concurrency import run_concurrently
 
 Status = Campaign.Status
 UTC = datetime.UTC
@@ -99,23 +98,7 @@ def test_two_workers_sweeping_at_once_make_each_change_exactly_once(main_account
     for number in range(20):
         scheduled(main_account, f"due-{number}", NOW - HOUR, NOW + DAY)
         scheduled(main_account, f"over-{number}", NOW - 2 * DAY, NOW - HOUR)
-    barrier = threading.Barrier(4)
-    results, errors = [], []
-
-    def sweep():
-        try:
-            barrier.wait()
-            results.append(advance_due_campaigns(at=NOW))
-        except Exception as error:  # reported below; a thread must not die silently
-            errors.append(error)
-        finally:
-            connections.close_all()  # this thread's connection, or the test database cannot be dropped
-
-    threads = [threading.Thread(target=sweep) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_concurrently(lambda: advance_due_campaigns(at=NOW), threads=4)
 
     assert errors == []
     assert sum(results) == 40  # 20 starts and 20 ends (scheduled straight to ended for the missed ones)

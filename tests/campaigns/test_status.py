@@ -3,6 +3,7 @@ import pytest
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.status import TRANSITIONS, StatusChangeRefused, change_status
 from tests.campaigns.conftest import DAY, NOW, make_campaign
+from tests.concurrency import run_concurrently
 
 Status = Campaign.Status
 
@@ -69,33 +70,16 @@ def test_a_stale_copy_cannot_overwrite_a_newer_status(campaign):
 
 @pytest.mark.postgres
 def test_eight_people_pausing_at_once_make_one_change_and_one_log_row(main_account):
-    import threading
-
-    from django.db import connections
-
     campaign = make_campaign(main_account, slug="contested", status=Status.LIVE, starts_at=NOW - DAY,
                              ends_at=NOW + DAY)
-    barrier = threading.Barrier(8)
-    outcomes, errors = [], []
-
     def pause():
+        stale_copy = Campaign.objects.get(pk=campaign.pk)
         try:
-            barrier.wait()
-            stale_copy = Campaign.objects.get(pk=campaign.pk)
-            try:
-                outcomes.append(change_status(campaign=stale_copy, to=Status.PAUSED, at=NOW))
-            except StatusChangeRefused:
-                outcomes.append("refused")
-        except Exception as error:  # collected and asserted below
-            errors.append(error)
-        finally:
-            connections.close_all()
+            return change_status(campaign=stale_copy, to=Status.PAUSED, at=NOW)
+        except StatusChangeRefused:
+            return "refused"
 
-    threads = [threading.Thread(target=pause) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, errors = run_concurrently(pause, threads=8)
     assert errors == []
     assert outcomes.count(True) == 1
     assert CampaignEvent.objects.filter(campaign=campaign).count() == 1

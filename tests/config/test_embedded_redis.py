@@ -1,13 +1,13 @@
 """The embedded Redis: a real server, started once however many processes ask, and persistent."""
 
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 import redis
 
 from config import embedded_redis
+from tests.concurrency import run_concurrently
 
 
 @pytest.fixture
@@ -34,21 +34,7 @@ def test_a_second_call_reuses_the_running_server(folder):
 
 
 def test_simultaneous_first_starts_end_with_one_server(folder):
-    urls, errors = [], []
-    barrier = threading.Barrier(4)
-
-    def start():
-        try:
-            barrier.wait()
-            urls.append(embedded_redis.ensure_running(folder))
-        except Exception as error:  # collected and asserted below
-            errors.append(error)
-
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    urls, errors = run_concurrently(lambda: embedded_redis.ensure_running(folder), threads=4)
     assert errors == []
     assert len(set(urls)) == 1
     assert redis.Redis.from_url(urls[0]).info("server")["process_id"] == int(pid_of(folder))
