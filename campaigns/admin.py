@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import BrandAccount
 from accounts.scoping import AccountScopedAdmin, AccountScopedInline, is_superuser
@@ -17,6 +17,7 @@ from campaigns.calendar import month_bounds, month_weeks
 from campaigns.copies import duplicate_campaign
 from campaigns.forms import CampaignForm, TrackingLinkForm, TrackingLinkFormSet
 from campaigns.models import Campaign, CampaignEvent, Touch, TrackingLink
+from campaigns.reports import touches_by_link
 from campaigns.schedules import to_local
 from campaigns.status import StatusChangeRefused, change_status
 
@@ -96,14 +97,15 @@ class CampaignAdmin(AccountScopedAdmin):
     search_fields = ["name", "slug", "headline"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["co_accounts"]
-    readonly_fields = ["status", "hero_preview", "landing_page", "created_by", "updated_by", "created_at",
-                       "updated_at"]
+    readonly_fields = ["status", "hero_preview", "landing_page", "touch_breakdown", "created_by", "updated_by",
+                       "created_at", "updated_at"]
     actions = ["schedule", "unschedule", "pause", "resume", "end", "archive", "duplicate"]
     fieldsets = [
         (None, {"fields": ["owner_account", "co_accounts", "name", "slug", "status", "landing_page"]}),
         ("Schedule", {"fields": ["starts_local", "ends_local"],
                       "description": "Times are wall-clock times in the owner account's time zone."}),
         ("Landing page", {"fields": ["headline", "body", "hero_upload", "hero_alt", "hero_preview"]}),
+        ("Touches", {"fields": ["touch_breakdown"]}),
         ("Tracking defaults", {"fields": ["utm_source", "utm_medium", "utm_campaign", "baseline_days"],
                                "classes": ["collapse"]}),
         ("History", {"fields": ["created_by", "created_at", "updated_by", "updated_at"], "classes": ["collapse"]}),
@@ -153,6 +155,20 @@ class CampaignAdmin(AccountScopedAdmin):
         if not campaign.hero_mobile:
             return "No image yet."
         return format_html('<img src="{}" alt="{}" width="300">', campaign.hero_mobile.url, campaign.hero_alt)
+
+    @admin.display(description="By link")
+    def touch_breakdown(self, campaign):
+        if not campaign.pk:
+            return "—"
+        rows = touches_by_link(campaign)
+        if not rows:
+            return "No touches yet."
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (row["account__name"], row["link__channel"] or "—", row["link__label"] or "—", row["people"], row["bots"])
+            for row in rows
+        ))
+        return format_html("<table><thead><tr><th>Account</th><th>Channel</th><th>Label</th><th>People</th>"
+                           "<th>Bots (never credited)</th></tr></thead><tbody>{}</tbody></table>", body)
 
     @admin.display(description="Landing page")
     def landing_page(self, campaign):

@@ -211,3 +211,13 @@ def test_live_campaigns_cannot_be_deleted(client, alice, main_account):
     campaign = make_campaign(main_account, slug="running", status=Status.LIVE, starts_at=NOW, ends_at=NOW + DAY)
     client.force_login(alice)
     assert client.get(url("delete", campaign.pk)).status_code == 403
+
+
+def test_the_change_page_breaks_touches_down_by_link_with_bots_apart(client, alice, alices_campaign, main_account):
+    link = alices_campaign.links.get()
+    for is_bot in (False, False, True):
+        record_touch(visitor_id="00000000-0000-0000-0000-000000000002", campaign=alices_campaign,
+                     account=main_account, link=link, kind=Touch.Kind.LINK_CLICK, facts=TouchFacts(is_bot=is_bot))
+    client.force_login(alice)
+    html = client.get(url("change", alices_campaign.pk)).content.decode()
+    assert "<td>Alice Air</td><td>post</td><td>—</td><td>2</td><td>1</td>" in html
