@@ -156,7 +156,8 @@ class Touch(models.Model):
     visitor_id = models.UUIDField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="touches")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="touches",
+    # Touches are facts sales are credited to: a campaign that has them cannot be deleted (archive it).
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="touches",
                                  db_index=False)  # covered by the (campaign, occurred_at) index
     account = models.ForeignKey(BrandAccount, on_delete=models.PROTECT, related_name="touches")
     link = models.ForeignKey(TrackingLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="touches")

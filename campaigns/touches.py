@@ -50,8 +50,12 @@ class TouchFacts:
     is_bot: bool = False
 
 
+CONTROL_CHARACTERS = dict.fromkeys([*range(32), 127])
+
+
 def clean_parameter(name, value):
-    return (value or "").strip()[: MAX_VALUE_LENGTHS[name]]
+    """Printable text only (PostgreSQL refuses NUL outright), cut to the column's length."""
+    return (value or "").translate(CONTROL_CHARACTERS).strip()[: MAX_VALUE_LENGTHS[name]]
 
 
 def touch_facts_from_request(request, *, client_ip):

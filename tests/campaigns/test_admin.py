@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.memberships import add_member
 from accounts.roles import Role
 from campaigns.models import Campaign, CampaignEvent, Touch, TrackingLink
+from campaigns.status import change_status
 from campaigns.touches import TouchFacts, record_touch
 from tests.campaigns.conftest import DAY, NOW, make_campaign
 from tests.conftest import make_user
@@ -221,3 +222,13 @@ def test_the_change_page_breaks_touches_down_by_link_with_bots_apart(client, ali
     client.force_login(alice)
     html = client.get(url("change", alices_campaign.pk)).content.decode()
     assert "<td>Alice Air</td><td>post</td><td>—</td><td>2</td><td>1</td>" in html
+
+
+def test_a_scheduled_campaign_with_touches_cannot_be_deleted(client, alice, alices_campaign, main_account):
+    change_status(campaign=alices_campaign, to=Status.SCHEDULED, at=NOW)
+    record_touch(visitor_id="00000000-0000-0000-0000-000000000003", campaign=alices_campaign, account=main_account,
+                 kind=Touch.Kind.LINK_CLICK, facts=TouchFacts())
+    client.force_login(alice)
+    response = client.post(url("delete", alices_campaign.pk), {"post": "yes"})
+    assert response.status_code == 200  # the "cannot delete: protected touches" page
+    assert Campaign.objects.filter(pk=alices_campaign.pk).exists()

@@ -154,3 +154,10 @@ def test_sixteen_simultaneous_clicks_all_record_and_redirect(live_campaign, main
     assert errors == []
     assert statuses == [302] * 80
     assert Touch.objects.filter(link=link).count() == 80
+
+
+def test_control_characters_in_tracking_parameters_are_dropped_not_fatal(client, link):
+    response = click(client, link, "?utm_source=ne%00ws%0d%0aletter&fbclid=a%00b&utm_term=" + "x" * 500)
+    assert response.status_code == 302
+    touch = Touch.objects.get()
+    assert (touch.utm_source, touch.fbclid, len(touch.utm_term)) == ("newsletter", "ab", 100)
