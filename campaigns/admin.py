@@ -248,9 +248,12 @@ class CampaignAdmin(AccountScopedAdmin):
         today = timezone.localdate()
         try:
             year, month = (int(part) for part in request.GET.get("month", f"{today:%Y-%m}").split("-"))
+            if not 2000 <= year <= 2100:
+                raise ValueError(year)
             first, last = month_bounds(year, month)
         except ValueError:
-            self.message_user(request, "Pick the month as YYYY-MM, e.g. 2026-12.", messages.ERROR)
+            self.message_user(request, "Pick the month as YYYY-MM between 2000 and 2100, e.g. 2026-12.",
+                              messages.ERROR)
             return redirect(reverse("admin:campaigns_campaign_calendar"))
         # A day's margin either side covers every time zone's view of the month.
         window_start = datetime.datetime.combine(first, datetime.time(), datetime.UTC) - datetime.timedelta(days=8)

@@ -68,6 +68,9 @@ class CampaignForm(forms.ModelForm):
                 setattr(self.instance, field_name, None)
                 continue
             local = local.replace(tzinfo=None)
+            if not 2000 <= local.year <= 2100:
+                self.add_error(local_name, "Pick a date between the years 2000 and 2100.")
+                continue
             try:
                 setattr(self.instance, field_name, to_utc(local, tz_name))
             except WallClockError as error:

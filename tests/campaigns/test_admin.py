@@ -232,3 +232,20 @@ def test_a_scheduled_campaign_with_touches_cannot_be_deleted(client, alice, alic
     response = client.post(url("delete", alices_campaign.pk), {"post": "yes"})
     assert response.status_code == 200  # the "cannot delete: protected touches" page
     assert Campaign.objects.filter(pk=alices_campaign.pk).exists()
+
+
+@pytest.mark.parametrize("month", ["0001-01", "abc", "2026-13", "2026", "99999-01", "2026-01-01"])
+def test_a_bad_calendar_month_explains_the_format(client, alice, month):
+    client.force_login(alice)
+    response = client.get(url("calendar"), {"month": month}, follow=True)
+    assert response.status_code == 200
+    assert b"Pick the month as YYYY-MM" in response.content
+
+
+@pytest.mark.parametrize("starts", ["0001-01-01 00:00", "9999-12-31 23:59"])
+def test_dates_far_outside_any_campaign_are_refused_clearly(client, alice, main_account, starts):
+    client.force_login(alice)
+    response = client.post(url("add"), form_data(main_account, starts_local=starts))
+    assert response.status_code == 200
+    assert b"between the years 2000 and 2100" in response.content
+    assert not Campaign.objects.exists()
