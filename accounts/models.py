@@ -178,7 +178,11 @@ class SocialHandle(models.Model):
     class Meta:
         ordering = ["platform", "handle"]
         constraints = [
-            models.UniqueConstraint("platform", Lower("handle"), name="accounts_socialhandle_unique_per_platform"),
+            models.UniqueConstraint(
+                "platform", Lower("handle"), name="accounts_socialhandle_unique_per_platform",
+                violation_error_message="This handle is already listed for this platform; each handle belongs "
+                                        "to one brand account.",
+            ),
         ]
 
     def __str__(self):
@@ -199,7 +203,7 @@ class Membership(models.Model):
     class Meta:
         ordering = ["account__name", "user__email"]
         constraints = [
-            models.UniqueConstraint("user", "account", name="accounts_membership_one_role_per_account"),
+            models.UniqueConstraint(fields=["user", "account"], name="accounts_membership_one_role_per_account"),
         ]
 
     def __str__(self):

@@ -134,7 +134,10 @@ class TrackingLink(models.Model):
     class Meta:
         ordering = ["campaign", "account__name", "channel", "label"]
         constraints = [
-            models.UniqueConstraint("campaign", "account", "channel", "label", name="campaigns_trackinglink_unique"),
+            models.UniqueConstraint(fields=["campaign", "account", "channel", "label"],
+                                    name="campaigns_trackinglink_unique",
+                                    violation_error_message="This account already has a link with this channel "
+                                                            "and label; give the new one another label."),
         ]
 
     def __str__(self):

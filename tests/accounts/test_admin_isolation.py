@@ -230,3 +230,13 @@ def test_adding_an_unknown_email_says_to_sign_up_first(client, alice, main_accou
     assert response.status_code == 200
     assert b"Ask them to sign up first" in response.content
     assert not Membership.objects.filter(account=main_account, role=Role.ANALYST).exists()
+
+
+def test_a_duplicate_handle_is_refused_by_the_form_not_the_database(client, alice, main_account, deals_account):
+    client.force_login(alice)
+    data = membership_post(main_account, [])
+    data.update({"handles-TOTAL_FORMS": "1", "handles-INITIAL_FORMS": "0", "handles-0-platform": "x",
+                 "handles-0-handle": "BOB_DEALS", "handles-0-profile_url": "", "handles-0-account": main_account.pk})
+    response = client.post(change_url(main_account), data)
+    assert response.status_code == 200
+    assert b"each handle belongs to one brand account" in response.content

@@ -249,3 +249,21 @@ def test_dates_far_outside_any_campaign_are_refused_clearly(client, alice, main_
     assert response.status_code == 200
     assert b"between the years 2000 and 2100" in response.content
     assert not Campaign.objects.exists()
+
+
+def test_a_duplicate_link_is_refused_by_the_form_not_the_database(client, alice, alices_campaign, main_account):
+    client.force_login(alice)
+    existing = alices_campaign.links.get()
+    data = form_data(main_account, slug="alice-sale", name="Alice Secret Sale", **{
+        "links-TOTAL_FORMS": "2", "links-INITIAL_FORMS": "1",
+        "links-0-id": existing.pk, "links-0-campaign": alices_campaign.pk, "links-0-account": main_account.pk,
+        "links-0-channel": "post", "links-0-label": "", "links-0-destination_url": "/c/alice-sale/",
+        "links-0-active": "on",
+        "links-1-campaign": alices_campaign.pk, "links-1-account": main_account.pk, "links-1-channel": "post",
+        "links-1-label": "", "links-1-destination_url": "/c/other/", "links-1-active": "on",
+    })
+    response = client.post(url("change", alices_campaign.pk), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Please correct the duplicate data" in html or "give the new one another label" in html
+    assert alices_campaign.links.count() == 1
