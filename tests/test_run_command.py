@@ -44,8 +44,12 @@ def test_run_starts_web_worker_and_scheduler_and_ctrl_c_stops_them_all():
         while time.monotonic() < deadline and not any("press Ctrl-C" in line for line in list(lines)):
             assert process.poll() is None, "".join(lines)[-2000:]
             time.sleep(0.3)
-        status, body = get(f"http://127.0.0.1:{port}/healthz")
-        health = json.loads(body)
+        # The worker registers itself in Redis a moment after it starts.
+        while time.monotonic() < deadline:
+            health = json.loads(get(f"http://127.0.0.1:{port}/healthz")[1])
+            if health["checks"].get("workers"):
+                break
+            time.sleep(0.3)
         assert health == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "workers": 1}}
         status, body = get(f"http://127.0.0.1:{port}/")
         assert status == 200 and b"Hanbit Air" in body  # the demo data was loaded into the empty database
