@@ -93,7 +93,10 @@ recent_links = RecentCache()
 
 
 def find_clickable_link(code):
-    """The active link for `code` with its campaign and account loaded, or None (one query, or none if cached)."""
+    """The active, safe link for `code` with its campaign and account loaded, or None.
+
+    One query, or none while this process has the link cached.
+    """
     from campaigns.models import Campaign, TrackingLink
 
     cached = recent_links.get(code)
@@ -106,6 +109,9 @@ def find_clickable_link(code):
             .filter(code=code, active=True).order_by()[:1])
     link = next(iter(rows), None)
     if link is not None and link.campaign.status == Campaign.Status.DRAFT:
+        link = None
+    # Checked again here, not only when saved, in case LINK_ALLOWED_HOSTS has changed since.
+    if link is not None and destination_problem(link.destination_url):
         link = None
     if link is not None:
         recent_links.put(code, link, seconds=settings.TRACKING_LINK_CACHE_SECONDS)

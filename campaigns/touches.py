@@ -5,6 +5,7 @@ function, so attribution reads a single table. The request is read once here
 (`touch_facts_from_request()`), into plain values the writer stores.
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -91,12 +92,20 @@ def record_touch(*, visitor_id, campaign, account, kind, facts, user=None, link=
         **facts.utm,
         **facts.click_ids,
     }
-    connection = connections[router.db_for_write(Touch)]
+    alias = router.db_for_write(Touch)
+    connection = connections[alias]
     fields = [Touch._meta.get_field(name) for name in values]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
     parameters = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(),
                                                                                     strict=True)]
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {connection.ops.quote_name(Touch._meta.db_table)} ({columns}) "  # noqa: S608
-                       f"VALUES ({placeholders})", parameters)
+        cursor.execute(insert_statement(alias, tuple(values)), parameters)
+
+
+@functools.cache
+def insert_statement(alias, names):
+    """The INSERT for these Touch columns on this database, built once per process."""
+    connection = connections[alias]
+    fields = [Touch._meta.get_field(name) for name in names]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {connection.ops.quote_name(Touch._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608

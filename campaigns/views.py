@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.memberships import member_roles
 from accounts.models import BrandAccount, SocialHandle
-from campaigns.links import destination_problem, find_clickable_link, redirect_url
+from campaigns.links import find_clickable_link, redirect_url
 from campaigns.models import Campaign, Touch
 from campaigns.schedules import to_local
 from campaigns.touches import CLICK_ID_FIELDS, record_touch, touch_facts_from_request
@@ -30,7 +30,7 @@ def follow_link(request, code):
     """`GET /l/<code>`: record a touch and redirect. Two queries (the joined link lookup and the INSERT),
     one while the link is in this process's short-lived cache."""
     link = find_clickable_link(code)
-    if link is None or destination_problem(link.destination_url):
+    if link is None:
         raise Http404("This link does not exist or has been switched off.")
     facts = touch_facts_from_request(request, client_ip=client_ip(request))
     known_visitor = visitor_id_from(request)
