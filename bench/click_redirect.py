@@ -9,10 +9,18 @@ Targets: ≥ 0.8× the bare insert view, ahead of pinax-referrals, at most 2 SQL
     .venv/bin/python bench/click_redirect.py [--quick]
 """
 
-import argparse
 import json
 
-from harness import bench_environment, django_shell, gunicorn, report, requests_per_second, require_bench_packages
+from harness import (
+    bench_environment,
+    django_shell,
+    gunicorn,
+    measure,
+    print_setup,
+    report,
+    require_bench_packages,
+    seconds_from_arguments,
+)
 
 SEED = """
 import json
@@ -42,22 +50,15 @@ print(json.dumps(counts))
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="3 s per measurement instead of 15 s")
-    seconds = 3 if parser.parse_args().quick else 15
+    seconds = seconds_from_arguments()
     require_bench_packages()
     with bench_environment() as env:
         codes = json.loads(django_shell(env, SEED).splitlines()[-1])
         queries = json.loads(django_shell(env, COUNT_QUERIES.format(codes=json.dumps(codes))).splitlines()[-1])
         with gunicorn(env) as base:
-            urls = {"ours": f"{base}/l/{codes['link']}", "bare": f"{base}/bare/click/abc",
-                    "pinax": f"{base}/referrals/{codes['referral']}/"}
-            for url in urls.values():  # warm every worker's connection and caches
-                requests_per_second(url, seconds=1)
-            rates = {}
-            for name, url in urls.items():
-                rates[name], tool = requests_per_second(url, seconds=seconds)
-        print(f"# PostgreSQL, gunicorn {2} sync workers, load from {tool}, {seconds} s per measurement", flush=True)
+            rates, tool = measure({"ours": f"{base}/l/{codes['link']}", "bare": f"{base}/bare/click/abc",
+                                   "pinax": f"{base}/referrals/{codes['referral']}/"}, seconds=seconds)
+        print_setup(tool=tool, seconds=seconds)
         report("click_vs_bare_insert_view", rates["ours"], rates["bare"], "req/s", ">=0.8")
         report("click_vs_pinax_referrals", rates["ours"], rates["pinax"], "req/s", ">1.0")
         report("queries_per_click", queries["ours"], queries["bare"], "queries", "ours<=2")

@@ -6,6 +6,7 @@ only in the view. Load comes from `wrk` when installed (Debian package wrk),
 else from a small threaded Python client; the figures say which.
 """
 
+import argparse
 import contextlib
 import os
 import re
@@ -123,6 +124,23 @@ def requests_per_second(url, *, seconds, connections=8):
     return python_load(url, seconds=seconds, connections=connections), "python client"
 
 
+def seconds_from_arguments():
+    """--quick: 3 s per measurement (the whole script well under a minute); otherwise 15 s."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="3 s per measurement instead of 15 s")
+    return 3 if parser.parse_args().quick else 15
+
+
+def measure(urls, *, seconds):
+    """({name: requests/s}, tool) for each named URL, after one warm-up second each (connections, caches)."""
+    for url in urls.values():
+        requests_per_second(url, seconds=1)
+    rates = {}
+    for name, url in urls.items():
+        rates[name], tool = requests_per_second(url, seconds=seconds)
+    return rates, tool
+
+
 def python_load(url, *, seconds, connections):
     import http.client
     from urllib.parse import urlsplit
@@ -148,6 +166,10 @@ def python_load(url, *, seconds, connections):
     for thread in threads:
         thread.join()
     return sum(counts) / seconds
+
+
+def print_setup(*, tool, seconds):
+    print(f"# PostgreSQL, gunicorn {WORKERS} sync workers, load from {tool}, {seconds} s per measurement", flush=True)
 
 
 def report(metric, ours, baseline, unit, target):

@@ -8,10 +8,18 @@ campaign gains co-running accounts (promotions join this check when they exist).
     .venv/bin/python bench/landing.py [--quick]
 """
 
-import argparse
 import json
 
-from harness import bench_environment, django_shell, gunicorn, report, requests_per_second, require_bench_packages
+from harness import (
+    bench_environment,
+    django_shell,
+    gunicorn,
+    measure,
+    print_setup,
+    report,
+    require_bench_packages,
+    seconds_from_arguments,
+)
 
 SEED = """
 import json
@@ -50,26 +58,19 @@ print(json.dumps(counts))
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="3 s per measurement instead of 15 s")
-    seconds = 3 if parser.parse_args().quick else 15
+    seconds = seconds_from_arguments()
     require_bench_packages()
     with bench_environment() as env:
         seeded = json.loads(django_shell(env, SEED).splitlines()[-1])
         queries = json.loads(django_shell(env, COUNT_QUERIES).splitlines()[-1])
-        rates = {}
         with gunicorn(env) as base:
-            urls = {"ours": f"{base}/c/{seeded['slug']}/", "bare": f"{base}/bare/page/{seeded['page']}/"}
-            for url in urls.values():
-                requests_per_second(url, seconds=1)
-            for name, url in urls.items():
-                rates[name], tool = requests_per_second(url, seconds=seconds)
+            rates, tool = measure({"ours": f"{base}/c/{seeded['slug']}/",
+                                   "bare": f"{base}/bare/page/{seeded['page']}/"}, seconds=seconds)
         # The same page with the per-process page cache off: every view queries and renders.
         with gunicorn({**env, "LANDING_CACHE_SECONDS": "0"}) as base:
-            url = f"{base}/c/{seeded['slug']}/"
-            requests_per_second(url, seconds=1)
-            rates["uncached"], tool = requests_per_second(url, seconds=seconds)
-        print(f"# PostgreSQL, gunicorn 2 sync workers, load from {tool}, {seconds} s per measurement", flush=True)
+            uncached, tool = measure({"uncached": f"{base}/c/{seeded['slug']}/"}, seconds=seconds)
+            rates.update(uncached)
+        print_setup(tool=tool, seconds=seconds)
         report("landing_vs_bare_page_view", rates["ours"], rates["bare"], "req/s", ">=0.5")
         report("landing_uncached_vs_bare_page_view", rates["uncached"], rates["bare"], "req/s",
                "none (information: every view renders)")
