@@ -142,10 +142,6 @@ class BrandAccount(models.Model):
         luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
         return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
 
-    @property
-    def tzinfo(self):
-        return zoneinfo.ZoneInfo(self.timezone)
-
 
 class SocialHandle(models.Model):
     """The account's name on one social platform."""
