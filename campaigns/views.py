@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -37,8 +38,14 @@ def follow_link(request, code):
     visitor_id = known_visitor or uuid.uuid4()
     # The user id straight from the session: loading the user would cost a query per click.
     user_id = request.session.get(SESSION_KEY) if request.COOKIES else None
-    record_touch(visitor_id=visitor_id, user=user_id, campaign=link.campaign, account=link.account,
-                 link=link, kind=Touch.Kind.LINK_CLICK, facts=facts)
+    touch = {"visitor_id": visitor_id, "campaign": link.campaign, "account": link.account, "link": link,
+             "kind": Touch.Kind.LINK_CLICK, "facts": facts}
+    try:
+        record_touch(user=user_id, **touch)
+    except IntegrityError:
+        if user_id is None:
+            raise
+        record_touch(user=None, **touch)  # a session left behind by a deleted user: the click still counts
     response = HttpResponseRedirect(redirect_url(link, extra_parameters={
         name: value for name, value in request.GET.items() if name in CLICK_ID_FIELDS
     }))
@@ -72,7 +79,7 @@ class PublicPage:
 
 
 def load_campaign(slug):
-    """The campaign with everything its page shows: three queries, whatever the number of accounts."""
+    """The campaign with everything its page shows: four queries, whatever the number of accounts."""
     handles = Prefetch("handles", queryset=SocialHandle.objects.order_by("platform", "handle"))
     return get_object_or_404(
         Campaign.objects.select_related("owner_account").prefetch_related(

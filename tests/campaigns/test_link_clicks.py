@@ -162,3 +162,16 @@ def test_control_characters_in_tracking_parameters_are_dropped_not_fatal(client,
     assert response.status_code == 302
     touch = Touch.objects.get()
     assert (touch.utm_source, touch.fbclid, len(touch.utm_term)) == ("newsletter", "ab", 100)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_of_a_deleted_user_still_counts_the_click(client, live_campaign, main_account):
+    from tests.conftest import make_user
+
+    link = TrackingLink.objects.create(campaign=live_campaign, account=main_account, destination_url="/c/live-now/")
+    gone = make_user("gone@example.org")
+    client.force_login(gone)
+    type(gone).objects.filter(pk=gone.pk).delete()  # the session row stays behind
+    assert click(client, link).status_code == 302
+    touch = Touch.objects.get()
+    assert touch.user is None
