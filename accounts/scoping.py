@@ -75,7 +75,9 @@ class AccountScopingMixin:
         if account is not None and account.pk in roles:
             return True
         if self.co_account_path and obj.pk is not None:
-            return getattr(obj, self.co_account_path).filter(pk__in=list(roles)).exists()
+            *path, name = self.co_account_path.split("__")
+            holder = account_of(obj, "__".join(path))  # e.g. a touch's campaign
+            return holder is not None and getattr(holder, name).filter(pk__in=list(roles)).exists()
         return False
 
     def may_edit(self, request, obj=None):
@@ -140,26 +142,24 @@ class AccountScopedAdmin(AccountScopingMixin, admin.ModelAdmin):
         return self.may_edit(request, obj)
 
     def get_list_filter(self, request):
-        """Filters on brand accounts list only the accounts present in what the user can see."""
+        """Filters on accounts or account-owned objects list only what is present in what the user can see."""
         filters = []
         for entry in super().get_list_filter(request):
-            if isinstance(entry, str) and self.points_to_brand_account(entry):
+            if isinstance(entry, str) and self.points_to_scoped_model(entry):
                 entry = (entry, admin.RelatedOnlyFieldListFilter)
             filters.append(entry)
         return filters
 
-    def points_to_brand_account(self, field_path):
+    def points_to_scoped_model(self, field_path):
         model = self.model
-        field = None
         for name in field_path.split("__"):
             try:
-                field = model._meta.get_field(name)
+                model = model._meta.get_field(name).related_model
             except FieldDoesNotExist:
                 return False
-            model = field.related_model
             if model is None:
                 return False
-        return field is not None and field.related_model is BrandAccount
+        return model is BrandAccount or isinstance(self.admin_site._registry.get(model), AccountScopedAdmin)
 
     def response_action(self, request, queryset):
         """Actions only touch objects in accounts the user may edit, whatever ids were posted."""

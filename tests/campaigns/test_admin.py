@@ -267,3 +267,38 @@ def test_a_duplicate_link_is_refused_by_the_form_not_the_database(client, alice,
     html = response.content.decode()
     assert "Please correct the duplicate data" in html or "give the new one another label" in html
     assert alices_campaign.links.count() == 1
+
+
+def touch_on(campaign, account, **facts):
+    record_touch(visitor_id="00000000-0000-0000-0000-000000000004", campaign=campaign, account=account,
+                 kind=Touch.Kind.LINK_CLICK, facts=TouchFacts(**facts))
+
+
+def test_touches_are_listed_only_for_the_users_campaigns_and_never_editable(
+        client, alice, bob, alices_campaign, bobs_campaign, main_account, deals_account):
+    touch_on(alices_campaign, main_account, utm={"utm_source": "alice-post"})
+    touch_on(bobs_campaign, deals_account, utm={"utm_source": "bob-post"})
+    changelist = reverse("admin:campaigns_touch_changelist")
+    client.force_login(alice)
+    html = client.get(changelist).content.decode()
+    assert "alice-post" in html and "bob-post" not in html
+    assert "Bob Flash Fares" not in html  # not even in the campaign filter
+    bobs_touch = Touch.objects.get(utm_source="bob-post")
+    response = client.get(reverse("admin:campaigns_touch_change", args=[bobs_touch.pk]))
+    assert response.status_code in (302, 403, 404) and b"bob-post" not in response.content
+    alices_touch = Touch.objects.get(utm_source="alice-post")
+    response = client.post(reverse("admin:campaigns_touch_change", args=[alices_touch.pk]), {"utm_source": "x"})
+    assert response.status_code == 403
+    assert client.get(reverse("admin:campaigns_touch_add")).status_code == 403
+    client.force_login(bob)
+    html = client.get(changelist).content.decode()
+    assert "bob-post" in html and "alice-post" not in html
+
+
+def test_co_running_accounts_see_the_campaigns_touches(client, bob, alices_campaign, main_account, deals_account):
+    alices_campaign.co_accounts.add(deals_account)
+    touch_on(alices_campaign, main_account, utm={"utm_source": "alice-post"})
+    client.force_login(bob)
+    assert "alice-post" in client.get(reverse("admin:campaigns_touch_changelist")).content.decode()
+    touch = Touch.objects.get()
+    assert client.get(reverse("admin:campaigns_touch_change", args=[touch.pk])).status_code == 200
