@@ -105,7 +105,7 @@ def test_text_from_marketers_is_escaped(client, main_account):
 def test_the_brand_colour_reaches_the_page_through_a_nonced_style(client, live_campaign):
     response = page(client, live_campaign)
     html = response.content.decode()
-    assert "--accent: #1F4E8C" in html
+    assert "--brand: #1F4E8C" in html
     assert "style-src 'self' 'nonce-" in response["Content-Security-Policy"]
 
 
