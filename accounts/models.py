@@ -135,13 +135,6 @@ class BrandAccount(models.Model):
                 raise ValidationError({"parent": "An account cannot sit under itself or one of its own sub-accounts."})
             ancestor = ancestor.parent
 
-    def ink_colour(self):
-        """Black or white, whichever reads better on the brand colour (WCAG relative luminance)."""
-        channels = [int(self.brand_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-        luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-        return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
-
 
 class SocialHandle(models.Model):
     """The account's name on one social platform."""
