@@ -37,7 +37,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 client = Client(HTTP_HOST="127.0.0.1")
 campaign = Campaign.objects.get(slug="bench")
-from campaigns.views import recent_pages
+from campaigns.views.landing import recent_pages
 def count():
     recent_pages.clear()
     with CaptureQueriesContext(connection) as queries:

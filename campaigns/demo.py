@@ -87,7 +87,7 @@ def load_campaign_demo(*, at=None):
         ]
         for account, channel, label in links:
             TrackingLink.objects.create(campaign=anniversary, account=account, channel=channel, label=label,
-                                        destination_url=anniversary.get_absolute_url())
+                                        destination_url="")
         change_status(campaign=anniversary, to=Campaign.Status.SCHEDULED, by=alice, at=at,
                       note="demo: scheduled by Alice")
 
@@ -102,7 +102,7 @@ def load_campaign_demo(*, at=None):
     })
     if created:
         TrackingLink.objects.create(campaign=jeju_sale, account=jeju, channel=TrackingLink.Channel.POST,
-                                    label="teaser", destination_url=jeju_sale.get_absolute_url())
+                                    label="teaser", destination_url="")
         change_status(campaign=jeju_sale, to=Campaign.Status.SCHEDULED, by=mina, at=at, note="demo")
 
     Campaign.objects.get_or_create(slug="skypoints-double-week", defaults={

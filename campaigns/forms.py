@@ -94,7 +94,7 @@ class CampaignForm(forms.ModelForm):
 class TrackingLinkForm(forms.ModelForm):
     class Meta:
         model = TrackingLink
-        fields = ["account", "channel", "label", "destination_url", "active"]
+        fields = ["account", "platform", "channel", "label", "destination_url", "active"]
 
 
 class TrackingLinkFormSet(forms.BaseInlineFormSet):

@@ -14,9 +14,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from config.recent import RecentCache
+from common.recent import RecentCache
 
 CODE_ALPHABET = string.ascii_lowercase + string.digits
 CODE_LENGTH = 8  # 36^8 ≈ 2.8e12 codes; the unique constraint catches the rare collision
@@ -76,7 +77,9 @@ def redirect_url(link, *, extra_parameters):
         "utm_content": link.label or link.channel,
         **extra_parameters,
     }
-    parts = urlsplit(link.destination_url)
+    # A blank destination is the campaign's own landing page, resolved now so it follows slug changes.
+    destination = link.destination_url or reverse("campaigns:landing", args=[campaign.slug])
+    parts = urlsplit(destination)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     for name, value in parameters.items():
         if value:
@@ -111,7 +114,7 @@ def find_clickable_link(code):
     if link is not None and link.campaign.status == Campaign.Status.DRAFT:
         link = None
     # Checked again here, not only when saved, in case LINK_ALLOWED_HOSTS has changed since.
-    if link is not None and destination_problem(link.destination_url):
+    if link is not None and link.destination_url and destination_problem(link.destination_url):
         link = None
     if link is not None:
         recent_links.put(code, link, seconds=settings.TRACKING_LINK_CACHE_SECONDS)

@@ -27,7 +27,7 @@ class Campaign(models.Model):
         help_text="Other accounts of the brand that announce this campaign too.",
     )
     name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=80, unique=True, help_text="The landing page lives at /c/<slug>/.")
+    slug = models.SlugField(max_length=80, unique=True, help_text="The landing page address: /c/ followed by this slug, e.g. /c/winter-sale/.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False)
     # Entered as wall-clock times in the owner account's time zone; stored in UTC.
     starts_at = models.DateTimeField(null=True, blank=True)
@@ -63,6 +63,12 @@ class Campaign(models.Model):
                 condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
                 name="campaigns_campaign_ends_after_start",
             ),
+            # The sweep starts and ends campaigns by their dates: only drafts and archived ones may lack them.
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "archived"]) | Q(starts_at__isnull=False, ends_at__isnull=False),
+                name="campaigns_campaign_dates_unless_draft_or_archived",
+                violation_error_message="A scheduled, live, paused or ended campaign needs a start and an end.",
+            ),
         ]
 
     def __str__(self):
@@ -85,6 +91,20 @@ class Campaign(models.Model):
     def running_accounts(self):
         """The owner first, then the co-running accounts by name (uses prefetched co_accounts)."""
         return [self.owner_account, *sorted(self.co_accounts.all(), key=lambda account: account.name)]
+
+
+class RetiredSlug(models.Model):
+    """A slug a campaign's public page had before a rename: links posted with it keep working (301)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="retired_slugs")
+    slug = models.SlugField(max_length=80, unique=True)
+    retired_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-retired_at"]
+
+    def __str__(self):
+        return f"/c/{self.slug}/ → {self.campaign}"
 
 
 class CampaignEvent(models.Model):
@@ -118,26 +138,41 @@ class TrackingLink(models.Model):
         AD = "ad", "Paid ad"
         OTHER = "other", "Other"
 
+    class Platform(models.TextChoices):
+        X = "x", "X"
+        INSTAGRAM = "instagram", "Instagram"
+        FACEBOOK = "facebook", "Facebook"
+        TIKTOK = "tiktok", "TikTok"
+        YOUTUBE = "youtube", "YouTube"
+        LINE = "line", "LINE"
+        KAKAO = "kakao", "KakaoTalk"
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        OTHER = "other", "Other"
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="links")
     account = models.ForeignKey(BrandAccount, on_delete=models.PROTECT, related_name="tracking_links",
                                 help_text="The account whose post carries this link.")
+    platform = models.CharField(max_length=10, choices=Platform.choices, default=Platform.OTHER,
+                                help_text="Where the link is posted.")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.POST)
     label = models.CharField(max_length=60, blank=True, help_text="Tells links of the same channel apart.")
     code = models.SlugField(max_length=16, unique=True, editable=False, default=new_code)
     destination_url = models.CharField(
-        "destination", max_length=2000, validators=[validate_destination],
-        help_text="A path on this site such as /c/anniversary/, or a URL on an allowed host.",
+        "destination", max_length=2000, blank=True, validators=[validate_destination],
+        help_text="Leave blank for this campaign's landing page (it follows slug changes), or enter a path "
+                  "on this site such as /c/other-campaign/, or a URL on an allowed host.",
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["campaign", "account__name", "channel", "label"]
+        ordering = ["campaign", "account__name", "platform", "channel", "label"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "account", "channel", "label"],
-                                    name="campaigns_trackinglink_unique",
-                                    violation_error_message="This account already has a link with this channel "
-                                                            "and label; give the new one another label."),
+            models.UniqueConstraint(fields=["campaign", "account", "platform", "channel", "label"],
+                                    name="campaigns_trackinglink_unique_per_place",
+                                    violation_error_message="This account already has a link with this platform, "
+                                                            "channel and label; give the new one another label."),
         ]
 
     def __str__(self):

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from campaigns import views
+from campaigns.views import landing, links
 
 app_name = "campaigns"
 
 urlpatterns = [
-    path("l/<slug:code>", views.follow_link, name="link"),
-    path("c/<slug:slug>/", views.landing, name="landing"),
+    path("l/<slug:code>", links.follow_link, name="link"),
+    path("c/<slug:slug>/", landing.landing, name="landing"),
 ]

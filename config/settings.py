@@ -194,7 +194,7 @@ RQ_SHOW_ADMIN_LINK = True
 LINK_ALLOWED_HOSTS = env_list("LINK_ALLOWED_HOSTS")
 # Seconds a web process may reuse a clicked link's lookup (see campaigns/links.py).
 TRACKING_LINK_CACHE_SECONDS = env_int("TRACKING_LINK_CACHE_SECONDS", 5, minimum=0)
-# Seconds a web process may reuse an anonymous landing page it rendered (see campaigns/views.py).
+# Seconds a web process may reuse an anonymous landing page it rendered (see campaigns/views/landing.py).
 LANDING_CACHE_SECONDS = env_int("LANDING_CACHE_SECONDS", 5, minimum=0)
 # Visitors are told apart by a first-party cookie set at the redirect (400 days: browsers' cap).
 VISITOR_COOKIE_NAME = "chorus_visitor"

@@ -37,7 +37,7 @@ def _fast_password_hashing(settings):
 def _forget_recent_links_and_pages():
     """The per-process caches of hot public paths start empty in every test."""
     from campaigns.links import recent_links
-    from campaigns.views import recent_pages
+    from campaigns.views.landing import recent_pages
 
     recent_links.clear()
     recent_pages.clear()

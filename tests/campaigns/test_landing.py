@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import BrandAccount, SocialHandle
 from campaigns.models import Campaign
-from campaigns.views import recent_pages
+from campaigns.views.landing import recent_pages
 from tests.campaigns.conftest import DAY, NOW, make_campaign
 
 Status = Campaign.Status

@@ -1,12 +1,11 @@
+"""`GET /c/<slug>/`: a campaign's public landing page, and its staff preview."""
+
 import hashlib
-import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
-from django.db import IntegrityError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -15,44 +14,11 @@ from django.views.decorators.http import require_safe
 
 from accounts.memberships import member_roles
 from accounts.models import BrandAccount, SocialHandle
-from campaigns.links import find_clickable_link, redirect_url
-from campaigns.models import Campaign, Touch
+from campaigns.models import Campaign
 from campaigns.schedules import to_local
-from campaigns.touches import CLICK_ID_FIELDS, record_touch, touch_facts_from_request
-from campaigns.visitors import set_visitor_cookie, visitor_id_from
-from config.client_ip import client_ip
-from config.recent import RecentCache
+from common.recent import RecentCache
 
 LANDING_MAX_AGE = 60  # seconds a shared cache may keep an anonymous landing page
-
-
-@require_safe
-def follow_link(request, code):
-    """`GET /l/<code>`: record a touch and redirect. Two queries (the joined link lookup and the INSERT),
-    one while the link is in this process's short-lived cache."""
-    link = find_clickable_link(code)
-    if link is None:
-        raise Http404("This link does not exist or has been switched off.")
-    facts = touch_facts_from_request(request, client_ip=client_ip(request))
-    known_visitor = visitor_id_from(request)
-    visitor_id = known_visitor or uuid.uuid4()
-    # The user id straight from the session: loading the user would cost a query per click.
-    user_id = request.session.get(SESSION_KEY) if request.COOKIES else None
-    touch = {"visitor_id": visitor_id, "campaign": link.campaign, "account": link.account, "link": link,
-             "kind": Touch.Kind.LINK_CLICK, "facts": facts}
-    try:
-        record_touch(user=user_id, **touch)
-    except IntegrityError:
-        if user_id is None:
-            raise
-        record_touch(user=None, **touch)  # a session left behind by a deleted user: the click still counts
-    response = HttpResponseRedirect(redirect_url(link, extra_parameters={
-        name: value for name, value in request.GET.items() if name in CLICK_ID_FIELDS
-    }))
-    patch_cache_control(response, no_store=True)
-    if not facts.is_bot and known_visitor is None:
-        set_visitor_cookie(response, request, visitor_id)
-    return response
 
 
 def may_preview(user, campaign):

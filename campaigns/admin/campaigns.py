@@ -39,7 +39,7 @@ class TrackingLinkInline(AccountScopedInline, admin.TabularInline):
     formset = TrackingLinkFormSet
     account_path = "owner_account"
     co_account_path = "co_accounts"
-    fields = ["account", "channel", "label", "destination_url", "active", "share_url"]
+    fields = ["account", "platform", "channel", "label", "destination_url", "active", "share_url"]
     readonly_fields = ["share_url"]
     extra = 0
 
@@ -290,28 +290,3 @@ class CampaignAdmin(AccountScopedAdmin):
         if obj is not None and not is_superuser(request):
             fields.append("owner_account")  # moving a campaign to another team would hand it over
         return fields
-
-
-@admin.register(Touch)
-class TouchAdmin(AccountScopedAdmin):
-    """Recorded touches, read-only: facts for attribution are never edited by hand."""
-
-    account_path = "campaign__owner_account"
-    co_account_path = "campaign__co_accounts"
-    list_display = ["occurred_at", "campaign", "account", "kind", "link", "utm_source", "utm_medium", "is_bot"]
-    list_filter = ["kind", "is_bot", "campaign", "account", ("occurred_at", admin.DateFieldListFilter)]
-    list_select_related = ["campaign", "account", "link"]
-    fields = ["occurred_at", "campaign", "account", "link", "kind", "reference", "visitor_id", "user",
-              "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
-              "gclid", "fbclid", "msclkid", "ttclid", "twclid", "is_bot"]
-    readonly_fields = fields
-    show_full_result_count = False  # a COUNT(*) over millions of touches per page view is not worth it
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

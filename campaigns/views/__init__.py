@@ -1,0 +1,1 @@
+"""Public views of campaigns: `links` (the click redirect) and `landing` (campaign pages)."""
