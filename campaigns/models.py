@@ -27,7 +27,8 @@ class Campaign(models.Model):
         help_text="Other accounts of the brand that announce this campaign too.",
     )
     name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=80, unique=True, help_text="The landing page address: /c/ followed by this slug, e.g. /c/winter-sale/.")
+    slug = models.SlugField(max_length=80, unique=True,
+                            help_text="The landing page address: /c/ followed by this slug, e.g. /c/winter-sale/.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False)
     # Entered as wall-clock times in the owner account's time zone; stored in UTC.
     starts_at = models.DateTimeField(null=True, blank=True)

@@ -1,19 +1,15 @@
-import datetime
+from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.sites.models import Site
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from accounts.models import BrandAccount
 from accounts.scoping import AccountScopedAdmin, AccountScopedInline, is_superuser
-from campaigns.calendar import month_bounds, month_weeks
+from campaigns.admin.calendar import calendar_view
 from campaigns.copies import duplicate_campaign
 from campaigns.forms import CampaignForm, TrackingLinkForm, TrackingLinkFormSet
 from campaigns.models import Campaign, CampaignEvent, Touch, TrackingLink
@@ -111,8 +107,12 @@ class CampaignAdmin(AccountScopedAdmin):
         ("History", {"fields": ["created_by", "created_at", "updated_by", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    def visible_campaigns(self, request):
+        """The campaigns this user may see, without the list's per-row figures (for the calendar)."""
+        return super().get_queryset(request).select_related("owner_account")
+
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("owner_account").annotate(
+        return self.visible_campaigns(request).annotate(
             touch_total=count_of(Touch, is_bot=False),
             link_total=count_of(TrackingLink),
         )
@@ -238,42 +238,8 @@ class CampaignAdmin(AccountScopedAdmin):
     # --- calendar --------------------------------------------------------------------------
 
     def get_urls(self):
-        calendar_view = self.admin_site.admin_view(self.calendar_view)
-        return [path("calendar/", calendar_view, name="campaigns_campaign_calendar"), *super().get_urls()]
-
-    def calendar_view(self, request):
-        """All campaigns of the user's accounts by month, so a marketer sees what every account runs when."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        today = timezone.localdate()
-        try:
-            year, month = (int(part) for part in request.GET.get("month", f"{today:%Y-%m}").split("-"))
-            if not 2000 <= year <= 2100:
-                raise ValueError(year)
-            first, last = month_bounds(year, month)
-        except ValueError:
-            self.message_user(request, "Pick the month as YYYY-MM between 2000 and 2100, e.g. 2026-12.",
-                              messages.ERROR)
-            return redirect(reverse("admin:campaigns_campaign_calendar"))
-        # A day's margin either side covers every time zone's view of the month.
-        window_start = datetime.datetime.combine(first, datetime.time(), datetime.UTC) - datetime.timedelta(days=8)
-        window_end = datetime.datetime.combine(last, datetime.time(), datetime.UTC) + datetime.timedelta(days=8)
-        campaigns = (self.get_queryset(request)
-                     .filter(starts_at__lt=window_end, ends_at__gt=window_start)
-                     .exclude(status=Status.ARCHIVED).order_by("starts_at"))
-        previous_month = first - datetime.timedelta(days=1)
-        next_month = last + datetime.timedelta(days=1)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Campaign calendar — {first:%B %Y}",
-            "opts": self.model._meta,
-            "weeks": month_weeks(campaigns=campaigns, year=year, month=month),
-            "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-            "previous_month": f"{previous_month:%Y-%m}",
-            "next_month": f"{next_month:%Y-%m}",
-            "accounts": BrandAccount.objects.filter(pk__in=campaigns.values("owner_account")),
-        }
-        return TemplateResponse(request, "admin/campaigns/calendar.html", context)
+        calendar = self.admin_site.admin_view(partial(calendar_view, self))
+        return [path("calendar/", calendar, name="campaigns_campaign_calendar"), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "calendar_url": reverse("admin:campaigns_campaign_calendar")}

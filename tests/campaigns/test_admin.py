@@ -154,7 +154,8 @@ def test_the_form_refuses_an_end_before_the_start(client, alice, main_account):
 def test_links_can_only_be_made_for_accounts_running_the_campaign(client, alice, alices_campaign, deals_account):
     client.force_login(alice)
     data = form_data(alices_campaign.owner_account, slug="alice-sale", name="Alice Secret Sale",
-                     **{"links-TOTAL_FORMS": "1", "links-0-account": deals_account.pk, "links-0-platform": "other", "links-0-platform": "other", "links-0-channel": "post",
+                     **{"links-TOTAL_FORMS": "1", "links-0-account": deals_account.pk, "links-0-platform": "other",
+                        "links-0-channel": "post",
                         "links-0-label": "x", "links-0-destination_url": "/c/alice-sale/", "links-0-active": "on"})
     response = client.post(url("change", alices_campaign.pk), data)
     assert b"does not run this campaign" in response.content
@@ -164,7 +165,8 @@ def test_links_can_only_be_made_for_accounts_running_the_campaign(client, alice,
 def test_an_unsafe_destination_is_refused_with_a_reason(client, alice, alices_campaign, main_account):
     client.force_login(alice)
     data = form_data(main_account, slug="alice-sale", name="Alice Secret Sale",
-                     **{"links-TOTAL_FORMS": "1", "links-0-account": main_account.pk, "links-0-platform": "other", "links-0-platform": "other", "links-0-channel": "post",
+                     **{"links-TOTAL_FORMS": "1", "links-0-account": main_account.pk, "links-0-platform": "other",
+                        "links-0-channel": "post",
                         "links-0-label": "evil", "links-0-destination_url": "//evil.example/",
                         "links-0-active": "on"})
     response = client.post(url("change", alices_campaign.pk), data)
@@ -257,9 +259,11 @@ def test_a_duplicate_link_is_refused_by_the_form_not_the_database(client, alice,
     data = form_data(main_account, slug="alice-sale", name="Alice Secret Sale", **{
         "links-TOTAL_FORMS": "2", "links-INITIAL_FORMS": "1",
         "links-0-id": existing.pk, "links-0-campaign": alices_campaign.pk, "links-0-account": main_account.pk,
-        "links-0-platform": "other", "links-0-platform": "other", "links-0-channel": "post", "links-0-label": "", "links-0-destination_url": "/c/alice-sale/",
+        "links-0-platform": "other",
+                        "links-0-channel": "post", "links-0-label": "", "links-0-destination_url": "/c/alice-sale/",
         "links-0-active": "on",
-        "links-1-campaign": alices_campaign.pk, "links-1-account": main_account.pk, "links-1-platform": "other", "links-1-channel": "post",
+        "links-1-campaign": alices_campaign.pk, "links-1-account": main_account.pk,
+        "links-1-platform": "other", "links-1-channel": "post",
         "links-1-label": "", "links-1-destination_url": "/c/other/", "links-1-active": "on",
     })
     response = client.post(url("change", alices_campaign.pk), data)
