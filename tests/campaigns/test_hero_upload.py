@@ -88,3 +88,18 @@ def test_an_avatar_is_stored_as_a_square_rendition(client, superuser, main_accou
     main_account.refresh_from_db()
     assert (main_account.avatar.width, main_account.avatar.height) == (256, 256)
     assert main_account.avatar.name.endswith(".webp")
+
+
+def test_it_refuses_a_3000_by_1_hero_image_with_a_form_error_and_saves_nothing(client, alice, main_account, settings):
+    client.force_login(alice)
+    buffer = io.BytesIO()
+    Image.new("RGB", (3000, 1), "#0B5CAD").save(buffer, "PNG")
+    response = post_campaign(client, main_account, SimpleUploadedFile("line.png", buffer.getvalue()))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["hero_upload"]
+    assert errors == ["This image is 3000×1 pixels, far too wide; crop it, or upload one no more than 8 times wider "
+                      "than tall (e.g. 2400×1600)."]
+    assert "far too wide" in response.content.decode()
+    assert not Campaign.objects.exists()
+    media = settings.MEDIA_ROOT
+    assert not media.exists() or not any(path.is_file() for path in media.rglob("*"))
