@@ -6,33 +6,19 @@ function, so attribution reads a single table. The request is read once here
 """
 
 import functools
-import re
 from dataclasses import dataclass, field
 
 from django.db import connections, router
+from django.db.models import NOT_PROVIDED, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from campaigns.models import Touch
+from campaigns.bots import is_bot
+from campaigns.models import Campaign, Touch
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 CLICK_ID_FIELDS = ("gclid", "fbclid", "msclkid", "ttclid", "twclid")
 MAX_VALUE_LENGTHS = {name: Touch._meta.get_field(name).max_length for name in UTM_FIELDS + CLICK_ID_FIELDS}
-
-# Crawlers, link previewers and HTTP libraries. They follow links but are not people.
-BOT_PATTERN = re.compile(
-    r"bot\b|bot/|crawler|spider|slurp|facebookexternalhit|facebookcatalog|meta-externalagent|embedly|"
-    r"whatsapp|telegrambot|discordbot|slackbot|skypeuripreview|linkedinbot|pinterest|redditbot|"
-    r"bingpreview|google-inspectiontool|googleother|yandex|baiduspider|duckduckbot|applebot|petalbot|"
-    r"headlesschrome|phantomjs|curl/|wget/|python-requests|python-urllib|httpx|go-http-client|okhttp|"
-    r"java/|libwww|axios/|node-fetch|^$",
-    re.IGNORECASE,
-)
-
-
-def is_bot(user_agent):
-    return bool(BOT_PATTERN.search(user_agent or ""))
-
 
 def hash_ip(ip):
     """A keyed hash: the same IP gives the same value (for fraud rules), but the IP cannot be read back."""
@@ -51,7 +37,7 @@ class TouchFacts:
     is_bot: bool = False
 
 
-CONTROL_CHARACTERS = dict.fromkeys([*range(32), 127])
+CONTROL_CHARACTERS = dict.fromkeys([*range(32), *range(127, 160)])
 
 
 def clean_parameter(name, value):
@@ -69,19 +55,35 @@ def touch_facts_from_request(request, *, client_ip):
     )
 
 
-def record_touch(*, visitor_id, campaign, account, kind, facts, user=None, link=None, reference="", at=None):
-    """Write one Touch row: a single INSERT and nothing else.
+class TouchRefused(Exception):
+    """A touch was to be credited to an account that does not run the campaign."""
 
-    `campaign`, `account`, `link` and `user` may be objects or ids. The INSERT
-    is built from the model's own fields (so columns and value conversion stay
-    Django's) but skips model instantiation and the query compiler, which were
-    a third of a click's cost; see docs/performance.md.
+
+def record_touch(*, visitor_id, campaign, account, kind, facts, user=None, link=None, reference="", at=None):
+    """Write one Touch row: a single INSERT, after checking that `account` runs `campaign`.
+
+    `campaign`, `account`, `link` and `user` may be objects or ids. The check costs no query when the
+    campaign object already tells (a link from `find_clickable_link()`, or the owner account), else one.
+    Runs inside the caller's transaction and lets an IntegrityError through: retrying inside an atomic
+    block is not safe on PostgreSQL, so the caller decides.
+
+    The INSERT is built from the model's own fields (so columns and value conversion stay Django's) but
+    skips model instantiation and the query compiler, which were a third of a click's cost; see
+    docs/performance.md. Fields not named here get their Python-side default, as Model.save() would give.
     """
+    campaign_id = getattr(campaign, "pk", campaign)
+    account_id = getattr(account, "pk", account)
+    if not account_runs_campaign(account_id=account_id, campaign=campaign):
+        raise TouchRefused(
+            f"Brand account {account_id} does not run campaign {campaign_id}: a touch can only be credited to "
+            "the campaign's owner or one of its co-running accounts. Record it for one of those, or add the "
+            "account to the campaign's co-running accounts first."
+        )
     values = {
         "visitor_id": visitor_id,
         "user_id": getattr(user, "pk", user),
-        "campaign_id": getattr(campaign, "pk", campaign),
-        "account_id": getattr(account, "pk", account),
+        "campaign_id": campaign_id,
+        "account_id": account_id,
         "link_id": getattr(link, "pk", link),
         "kind": kind,
         "reference": reference,
@@ -94,18 +96,55 @@ def record_touch(*, visitor_id, campaign, account, kind, facts, user=None, link=
     }
     alias = router.db_for_write(Touch)
     connection = connections[alias]
-    fields = [Touch._meta.get_field(name) for name in values]
+    statement, fields, defaulted = insert_plan(Touch, alias, tuple(values))
     parameters = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(),
                                                                                     strict=True)]
+    parameters += [field.get_db_prep_save(python_default(field), connection) for field in defaulted]
     with connection.cursor() as cursor:
-        cursor.execute(insert_statement(alias, tuple(values)), parameters)
+        cursor.execute(statement, parameters)
+
+
+def account_runs_campaign(*, account_id, campaign):
+    """Whether the account owns or co-runs the campaign (an object or an id).
+
+    No query when the campaign object says so: `checked_running_account_ids`, set by
+    `find_clickable_link()` for the link's account, or a loaded `owner_account_id`. Else one query.
+    """
+    if account_id in getattr(campaign, "checked_running_account_ids", ()):
+        return True
+    if "owner_account_id" in getattr(campaign, "__dict__", {}) and campaign.owner_account_id == account_id:
+        return True
+    return (Campaign.objects.filter(Q(owner_account_id=account_id) | Q(co_accounts=account_id),
+                                    pk=getattr(campaign, "pk", campaign))
+            .exists())
 
 
 @functools.cache
-def insert_statement(alias, names):
-    """The INSERT for these Touch columns on this database, built once per process."""
+def insert_plan(model, alias, names):
+    """(INSERT text, the fields named, the other fields it fills with Python-side defaults), once per process.
+
+    Every concrete field is in the INSERT unless the database fills it itself (an auto primary key, a
+    db_default, a generated column): a field added later with only a Python-side default is never
+    written as NULL.
+    """
     connection = connections[alias]
-    fields = [Touch._meta.get_field(name) for name in names]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {connection.ops.quote_name(Touch._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    fields = [model._meta.get_field(name) for name in names]
+    named = {field.name for field in fields}
+    defaulted = [field for field in model._meta.concrete_fields
+                 if field.name not in named and not database_fills(model, field)]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields + defaulted)
+    placeholders = ", ".join(["%s"] * (len(fields) + len(defaulted)))
+    table = connection.ops.quote_name(model._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", fields, defaulted  # noqa: S608
+
+
+def database_fills(model, field):
+    return (field is model._meta.auto_field or field.db_default is not NOT_PROVIDED
+            or getattr(field, "generated", False))
+
+
+def python_default(field):
+    """The value Model.save() would write for a field nobody set."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return timezone.now()
+    return field.get_default()

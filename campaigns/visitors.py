@@ -20,7 +20,7 @@ def set_visitor_cookie(response, request, visitor_id):
         max_age=settings.VISITOR_COOKIE_MAX_AGE,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure() or not settings.DEBUG,
+        secure=request.is_secure() or settings.SESSION_COOKIE_SECURE,
     )
 
 

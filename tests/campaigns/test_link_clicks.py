@@ -1,6 +1,7 @@
 """`GET /l/<code>`: a touch per click, a first-party cookie, UTMs and click ids, bots marked, safe redirects."""
 
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import BrandAccount
 from campaigns.links import recent_links
 from campaigns.models import Campaign, Touch, TrackingLink
 from campaigns.touches import hash_ip
@@ -175,3 +177,98 @@ def test_a_session_of_a_deleted_user_still_counts_the_click(client, live_campaig
     assert click(client, link).status_code == 302
     touch = Touch.objects.get()
     assert touch.user is None
+
+
+def test_a_session_signed_out_by_a_password_change_no_longer_carries_the_user(client, link, alice):
+    client.force_login(alice)
+    alice.set_password("a new password after a leak")
+    alice.save()  # other sessions' password hash no longer matches
+    assert click(client, link).status_code == 302
+    assert Touch.objects.get().user is None
+
+
+def test_a_visitor_without_a_session_costs_no_query_for_it_and_a_signed_in_one_two(client, link, alice):
+    click(client, link)  # the link is now cached, and the visitor has a visitor cookie but no session
+    with CaptureQueriesContext(connection) as queries:
+        click(client, link)
+    assert len(queries) == 1, [query["sql"] for query in queries]
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        click(client, link)
+    assert len(queries) == 3, [query["sql"] for query in queries]  # the session, the user, the INSERT
+    assert Touch.objects.filter(user=alice).count() == 1
+
+
+def test_a_head_request_gets_the_redirect_and_records_nothing(client, link):
+    response = client.head(f"/l/{link.code}?fbclid=FB.1", headers={"User-Agent": BROWSER})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/c/live-now/?") and "fbclid=FB.1" in response["Location"]
+    assert response.content == b""
+    assert settings.VISITOR_COOKIE_NAME not in response.cookies
+    assert Touch.objects.count() == 0
+    assert client.head("/l/nosuchcode").status_code == 404
+
+
+def test_a_huge_click_id_is_recorded_and_forwarded_cut_to_the_stored_length(client, link):
+    response = click(client, link, "?fbclid=" + "F" * 17_000 + "&gclid=G%00%0d%0a1")
+    assert response.status_code == 302
+    touch = Touch.objects.get()
+    assert (len(touch.fbclid), touch.gclid) == (255, "G1")
+    forwarded = parse_qs(urlsplit(response["Location"]).query)
+    assert forwarded["fbclid"] == [touch.fbclid] and forwarded["gclid"] == ["G1"]
+    assert len(response["Location"]) < 1_000
+
+
+def test_a_blank_destination_follows_the_campaigns_slug(client, live_campaign, main_account, settings):
+    link = TrackingLink.objects.create(campaign=live_campaign, account=main_account, destination_url="")
+    assert click(client, link)["Location"].startswith("/c/live-now/?")
+    Campaign.objects.filter(pk=live_campaign.pk).update(slug="live-again")
+    # A cached link keeps the slug it was loaded with for TRACKING_LINK_CACHE_SECONDS at most; the landing
+    # page answers the old slug with a redirect meanwhile.
+    assert click(client, link)["Location"].startswith("/c/live-now/?")
+    recent_links.clear()  # the cache time has passed
+    assert click(client, link)["Location"].startswith("/c/live-again/?")
+    assert Touch.objects.count() == 3
+
+
+@pytest.fixture
+def running_links(live_campaign, main_account, deals_account):
+    """One link per kind of account: the owner's, a co-account's, a removed co-account's, an inactive one's."""
+    removed = BrandAccount.objects.create(name="Rita Removed", slug="rita-removed")
+    inactive = BrandAccount.objects.create(name="Ivan Inactive", slug="ivan-inactive")
+    live_campaign.co_accounts.add(deals_account, removed, inactive)
+    links = {kind: TrackingLink.objects.create(campaign=live_campaign, account=account, destination_url="")
+             for kind, account in [("owner", main_account), ("co-account", deals_account),
+                                   ("removed co-account", removed), ("inactive account", inactive)]}
+    live_campaign.co_accounts.remove(removed)
+    BrandAccount.objects.filter(pk=inactive.pk).update(active=False)
+    return links
+
+
+@pytest.mark.parametrize("status", Campaign.Status.values)
+@pytest.mark.parametrize("kind", ["owner", "co-account", "removed co-account", "inactive account"])
+def test_every_status_and_kind_of_link(client, running_links, status, kind):
+    """Drafts and links of accounts that do not (or no longer) run the campaign: a friendly 404, nothing recorded.
+    Every other status redirects to the landing page, which says whether the campaign starts, is paused or ended.
+    """
+    link = running_links[kind]
+    Campaign.objects.filter(pk=link.campaign_id).update(status=status)
+    response = click(client, link)
+    if status == Campaign.Status.DRAFT or kind in {"removed co-account", "inactive account"}:
+        assert response.status_code == 404
+        assert b"could not find that page" in response.content
+        assert Touch.objects.count() == 0
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/c/live-now/?")
+        assert Touch.objects.get().account_id == link.account_id
+
+
+def test_a_removed_co_accounts_link_stops_once_the_short_cache_expires(client, running_links, deals_account):
+    link = running_links["co-account"]
+    assert click(client, link).status_code == 302
+    link.campaign.co_accounts.remove(deals_account)
+    assert click(client, link).status_code == 302  # still cached in this process, and still credited
+    recent_links.clear()
+    assert click(client, link).status_code == 404
+    assert Touch.objects.count() == 2

@@ -2,7 +2,8 @@
 
 import pytest
 
-from campaigns.links import destination_problem, new_code, redirect_url
+from campaigns.destinations import destination_problem, new_code
+from campaigns.links import redirect_url
 from campaigns.models import TrackingLink
 
 ALLOWED = ["shop.hanbit-air.example", ".hanbit-air.example"]
