@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.utils.html import format_html
 
@@ -110,6 +111,8 @@ class BrandAccountAdmin(AccountScopedAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
+        if not self.may_edit(request, form.instance):
+            raise PermissionDenied("Only the account's managers change who its members are.")
         save_memberships(formset)
 
 

@@ -6,9 +6,11 @@ from its model to the account in `account_path`. From that one attribute:
 
 - changelists, change/delete/history pages, autocomplete and actions only
   reach objects of accounts the user is a member of (others give 404/403);
-- foreign-key and many-to-many choices only offer objects the user may see,
-  and brand accounts the user may edit, so a crafted POST naming another
-  account's id fails form validation;
+- foreign-key and many-to-many choices only offer objects the user may *edit*
+  (seeing a co-run campaign is not the right to attach things to it) and brand
+  accounts the user may edit, so a crafted POST naming another account's id
+  fails form validation; saving re-checks the edit right on the object and its
+  parent, whatever the form let through;
 - roles decide what the user may do: `edit_roles` may add, change and
   delete; every member may view.
 
@@ -18,7 +20,7 @@ object's account is the permission.
 """
 
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 
 from accounts.memberships import member_roles
@@ -90,7 +92,8 @@ class AccountScopingMixin:
         return account is not None and account.pk in editable
 
     def scope_related_queryset(self, db_field, request, queryset):
-        """Limit choices: brand accounts to those the user edits, scoped models to what the user sees."""
+        """Limit choices to what the user may edit: brand accounts by this admin's edit roles, objects of
+        scoped models by their own admin's edit roles in their own account (never via co-running)."""
         if is_superuser(request):
             return queryset
         related_model = db_field.remote_field.model
@@ -98,7 +101,7 @@ class AccountScopingMixin:
             return queryset.filter(pk__in=account_ids_with(request, self.edit_roles))
         related_admin = self.admin_site._registry.get(related_model)
         if isinstance(related_admin, AccountScopedAdmin):
-            return queryset.filter(pk__in=related_admin.get_queryset(request).values("pk"))
+            return queryset.filter(pk__in=related_admin.editable_queryset(request).values("pk"))
         return queryset
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -115,6 +118,13 @@ class AccountScopingMixin:
 
 
 class AccountScopedAdmin(AccountScopingMixin, admin.ModelAdmin):
+    def editable_queryset(self, request):
+        """Objects in accounts where the user has an edit role (co-running accounts give no edit right)."""
+        queryset = self.model._default_manager.all()
+        if is_superuser(request):
+            return queryset
+        return queryset.filter(**{self.account_lookup(): account_ids_with(request, self.edit_roles)})
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if is_superuser(request):
@@ -140,6 +150,24 @@ class AccountScopedAdmin(AccountScopingMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self.may_edit(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        # The form's choices are scoped already; this is the last line if a form, an override or a
+        # later admin forgets: nothing is saved into an account the user may not edit.
+        if not self.may_edit(request, obj):
+            raise PermissionDenied("You may not save objects in this account.")
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if not self.may_edit(request, form.instance):
+            raise PermissionDenied("You may not change what belongs to this object.")
+        super().save_formset(request, form, formset, change)
+
+    def log_change(self, request, obj, message):
+        """A save that changed nothing is not history: no "No fields changed." entries."""
+        if not message:
+            return None
+        return super().log_change(request, obj, message)
 
     def get_list_filter(self, request):
         """Filters on accounts or account-owned objects list only what is present in what the user can see."""
@@ -193,3 +221,32 @@ class AccountScopedInline(AccountScopingMixin):
 
     def has_delete_permission(self, request, obj=None):
         return self.may_edit(request, obj)
+
+
+def view_on_site(request, content_type_id, object_id):
+    """`/admin/r/<content type>/<id>/` ("view on site") with the same scoping as the object's admin page.
+
+    Django's own view redirects for any staff user and any object, which reveals other accounts' draft
+    slugs and link codes in the Location header. Here the object must be one the user may view in its
+    admin (404 otherwise, exactly like an id that does not exist), and the address comes from
+    PUBLIC_BASE_URL.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.http import Http404, HttpResponseRedirect
+
+    from common.addresses import absolute_url
+
+    try:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+    except ContentType.DoesNotExist:
+        raise Http404("No such object.") from None
+    model_admin = admin.site._registry.get(model)
+    if model_admin is None or not hasattr(model, "get_absolute_url"):
+        raise Http404("No such object.")
+    try:
+        obj = model_admin.get_queryset(request).get(pk=object_id)
+    except (model.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("No such object.") from None
+    if not model_admin.has_view_or_change_permission(request, obj):
+        raise Http404("No such object.")
+    return HttpResponseRedirect(absolute_url(obj.get_absolute_url()))

@@ -16,6 +16,7 @@ from PIL import Image, ImageColor, ImageDraw
 from accounts.images import MOBILE, SOCIAL_CARD, render_image
 from accounts.models import BrandAccount, User
 from campaigns.models import Campaign, TrackingLink
+from campaigns.running import add_tracking_link, set_co_accounts
 from campaigns.schedules import advance_due_campaigns, to_local, to_utc
 from campaigns.status import change_status
 
@@ -78,16 +79,16 @@ def load_campaign_demo(*, at=None):
         anniversary.hero_mobile.save(hero["mobile"].name, hero["mobile"], save=False)
         anniversary.hero_alt = "An evening sky over a runway lined with lights"
         anniversary.save()
-        anniversary.co_accounts.add(deals)
+        set_co_accounts(campaign=anniversary, accounts=[deals])
+        Platform, Channel = TrackingLink.Platform, TrackingLink.Channel
         links = [
-            (main, TrackingLink.Channel.POST, "launch post"),
-            (main, TrackingLink.Channel.PROFILE, "bio link"),
-            (deals, TrackingLink.Channel.POST, "anniversary fares"),
-            (deals, TrackingLink.Channel.STORY, "countdown"),
+            (main, Platform.X, Channel.POST, "launch post"),
+            (main, Platform.INSTAGRAM, Channel.PROFILE, "bio link"),
+            (deals, Platform.X, Channel.POST, "anniversary fares"),
+            (deals, Platform.INSTAGRAM, Channel.STORY, "countdown"),
         ]
-        for account, channel, label in links:
-            TrackingLink.objects.create(campaign=anniversary, account=account, channel=channel, label=label,
-                                        destination_url="")
+        for account, platform, channel, label in links:
+            add_tracking_link(campaign=anniversary, account=account, platform=platform, channel=channel, label=label)
         change_status(campaign=anniversary, to=Campaign.Status.SCHEDULED, by=alice, at=at,
                       note="demo: scheduled by Alice")
 
@@ -101,8 +102,8 @@ def load_campaign_demo(*, at=None):
         "created_by": mina, "updated_by": mina,
     })
     if created:
-        TrackingLink.objects.create(campaign=jeju_sale, account=jeju, channel=TrackingLink.Channel.POST,
-                                    label="teaser", destination_url="")
+        add_tracking_link(campaign=jeju_sale, account=jeju, platform=TrackingLink.Platform.X,
+                          channel=TrackingLink.Channel.POST, label="teaser")
         change_status(campaign=jeju_sale, to=Campaign.Status.SCHEDULED, by=mina, at=at, note="demo")
 
     Campaign.objects.get_or_create(slug="skypoints-double-week", defaults={

@@ -1,22 +1,44 @@
 """The admin's campaign form: local wall-clock dates and the hero image upload."""
 
+import datetime
+
 from django import forms
 
 from accounts.images import MOBILE, SOCIAL_CARD, ImageRejected, render_image
 from campaigns.models import Campaign, TrackingLink
+from campaigns.running import co_accounts_problem, link_account_problem, running_account_ids
 from campaigns.schedules import WallClockError, to_local, to_utc
+from campaigns.slugs import has_been_public, retire_slug, slug_problem
 
 LOCAL_INPUT_FORMATS = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
 
 
+class WallClockField(forms.DateTimeField):
+    """A naive wall-clock date-time: never interpreted in the server's zone (the owner's zone applies)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime.datetime):
+            return value.replace(tzinfo=None)
+        return forms.fields.BaseTemporalField.to_python(self, value)
+
+    def strptime(self, value, format):
+        return datetime.datetime.strptime(value, format)
+
+
 class CampaignForm(forms.ModelForm):
-    starts_local = forms.DateTimeField(
+    starts_local = WallClockField(
         label="Starts", required=False, input_formats=LOCAL_INPUT_FORMATS,
         help_text="Wall-clock time in the owner account's time zone, e.g. 2026-12-10 10:00.",
     )
-    ends_local = forms.DateTimeField(
+    ends_local = WallClockField(
         label="Ends", required=False, input_formats=LOCAL_INPUT_FORMATS,
         help_text="Wall-clock time in the owner account's time zone.",
+    )
+    confirm_slug_change = forms.BooleanField(
+        label="Yes, change the public address", required=False,
+        help_text="Only needed when changing the slug of a campaign that has been public.",
     )
     hero_upload = forms.FileField(
         label="Hero image", required=False,
@@ -48,11 +70,15 @@ class CampaignForm(forms.ModelForm):
         owner = cleaned.get("owner_account")
         if owner is None and self.instance.owner_account_id:
             owner = self.instance.owner_account  # read-only once saved
-        co_accounts = cleaned.get("co_accounts")
-        if owner and co_accounts and owner in co_accounts:
-            self.add_error("co_accounts", f"{owner} owns the campaign already; pick only the other accounts.")
+        problem = co_accounts_problem(owner=owner, co_accounts=cleaned.get("co_accounts") or [])
+        if problem:
+            self.add_error("co_accounts", problem)
         if owner:
             self.convert_local_times(owner.timezone)
+            self.require_dates_unless_draft()
+        if owner is not None and self.instance.owner_account_id is None:
+            self.instance.owner_account = owner  # so a clash with the account's own old slug names the campaign
+        self.check_slug_change(cleaned.get("slug"))
         upload = cleaned.get("hero_upload")
         if upload:
             try:
@@ -79,6 +105,50 @@ class CampaignForm(forms.ModelForm):
         if starts and ends and ends <= starts and not self.has_error("ends_local"):
             self.add_error("ends_local", "The end must come after the start.")
 
+    def check_slug_change(self, slug):
+        """A slug kept for another campaign's old links is refused; changing a public slug needs a tick."""
+        if not slug:
+            return
+        problem = slug_problem(slug=slug, campaign=self.instance)
+        if problem:
+            self.add_error("slug", problem)
+            return
+        old_slug = self.initial.get("slug")
+        if (self.instance.pk and old_slug and slug != old_slug and has_been_public(self.instance)
+                and not self.cleaned_data.get("confirm_slug_change")):
+            self.add_error("confirm_slug_change", (
+                f"This campaign has been public at /c/{old_slug}/. Links and QR codes with the old address "
+                f"keep working (they redirect to /c/{slug}/), but posts and print will show the old one. "
+                "Tick the box to change it."))
+
+    def after_save(self, *, at):
+        """Keep the old address working when a public campaign's slug changed (same transaction as the save)."""
+        old_slug = self.initial.get("slug")
+        if old_slug and "slug" in self.changed_data and has_been_public(self.instance):
+            retire_slug(campaign=self.instance, old_slug=old_slug, at=at)
+
+    def require_dates_unless_draft(self):
+        """The sweep starts and ends campaigns by their dates; only drafts and archived ones may lack them."""
+        status = Campaign.Status(self.instance.status)
+        if status in {Campaign.Status.DRAFT, Campaign.Status.ARCHIVED}:
+            return
+        for local_name, field_name in (("starts_local", "starts_at"), ("ends_local", "ends_at")):
+            if getattr(self.instance, field_name) is None and not self.has_error(local_name):
+                self.add_error(local_name, f"A {status.label.lower()} campaign needs a start and an end. "
+                                           "To clear the dates, move it back to draft first.")
+
+    def model_fields_to_save(self):
+        """The columns this form writes: its own fields and what they become, never the status.
+
+        Saving with exactly these `update_fields` means a pause, or the scheduler's start, that lands
+        while someone has the form open is not reverted by their save.
+        """
+        own = [field.name for field in Campaign._meta.concrete_fields if field.name in self.fields]
+        extra = ["starts_at", "ends_at", "updated_by", "updated_at"]
+        if getattr(self, "hero_renditions", None):
+            extra += ["hero_card", "hero_mobile"]
+        return own + extra
+
     def save(self, commit=True):
         campaign = super().save(commit=False)
         renditions = getattr(self, "hero_renditions", None)
@@ -100,13 +170,11 @@ class TrackingLinkForm(forms.ModelForm):
 class TrackingLinkFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
-        campaign = self.instance
-        owner_id = getattr(campaign, "owner_account_id", None)
-        running = {owner_id}
-        if campaign.pk:
-            running |= set(campaign.co_accounts.values_list("pk", flat=True))
+        running = running_account_ids(self.instance)
         for form in self.forms:
             account = form.cleaned_data.get("account") if hasattr(form, "cleaned_data") else None
-            if account and not form.cleaned_data.get("DELETE") and account.pk not in running:
-                form.add_error("account", f"{account} does not run this campaign; add it as a co-running "
-                                          "account first, save, then add its links.")
+            if account is None or form.cleaned_data.get("DELETE") or not form.has_changed():
+                continue
+            problem = link_account_problem(campaign=self.instance, account=account, running_ids=running)
+            if problem:
+                form.add_error("account", problem)

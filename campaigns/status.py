@@ -25,8 +25,34 @@ TRANSITIONS = {
 }
 
 
+# What the button for a change says on the campaign page (the list's actions say the same).
+STEP_LABELS = {
+    Status.DRAFT: "Back to draft",
+    Status.SCHEDULED: "Schedule",
+    Status.LIVE: "Start now",
+    Status.PAUSED: "Pause",
+    Status.ENDED: "End now",
+    Status.ARCHIVED: "Archive",
+}
+
+
 class StatusChangeRefused(Exception):
     """The change is not allowed; the message says why and what to do instead."""
+
+
+def next_step_label(current, to):
+    """The words on the button that moves a campaign from `current` to `to`."""
+    if to == Status.LIVE and current == Status.PAUSED:
+        return "Resume"
+    return STEP_LABELS[Status(to)]
+
+
+def local_label(campaign, instant):
+    """An instant as the owner account's wall-clock time, naming the zone, for messages people read."""
+    from campaigns.schedules import to_local  # schedules imports this module
+
+    tz_name = campaign.owner_account.timezone
+    return f"{to_local(instant, tz_name):%Y-%m-%d %H:%M} {tz_name} time"
 
 
 def check_transition(campaign, to, *, at):
@@ -42,10 +68,10 @@ def check_transition(campaign, to, *, at):
     if to in {Status.SCHEDULED, Status.LIVE} and (campaign.starts_at is None or campaign.ends_at is None):
         raise StatusChangeRefused(f"“{campaign}” needs a start and an end before it can be {to.label.lower()}.")
     if to in {Status.SCHEDULED, Status.LIVE} and campaign.ends_at <= at:
-        raise StatusChangeRefused(f"“{campaign}” ended already ({campaign.ends_at:%Y-%m-%d %H:%M} UTC); "
+        raise StatusChangeRefused(f"“{campaign}” ended already ({local_label(campaign, campaign.ends_at)}); "
                                   "move its end into the future first.")
     if to == Status.LIVE and current == Status.SCHEDULED and campaign.starts_at > at:
-        raise StatusChangeRefused(f"“{campaign}” starts at {campaign.starts_at:%Y-%m-%d %H:%M} UTC; "
+        raise StatusChangeRefused(f"“{campaign}” starts at {local_label(campaign, campaign.starts_at)}; "
                                   "the scheduler makes it live then.")
 
 

@@ -1,69 +1,83 @@
+"""The campaign admin: the list, the campaign page with its links and status log, and the status buttons."""
+
+import zoneinfo
 from functools import partial
 
 from django.contrib import admin, messages
-from django.contrib.sites.models import Site
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from accounts.scoping import AccountScopedAdmin, AccountScopedInline, is_superuser
+from accounts.scoping import AccountScopedAdmin, AccountScopedInline, account_ids_with, is_superuser
 from campaigns.admin.calendar import calendar_view
+from campaigns.admin.links import TrackingLinkInline, link_qr_view
 from campaigns.copies import duplicate_campaign
-from campaigns.forms import CampaignForm, TrackingLinkForm, TrackingLinkFormSet
-from campaigns.models import Campaign, CampaignEvent, Touch, TrackingLink
-from campaigns.reports import touches_by_link
+from campaigns.forms import CampaignForm
+from campaigns.models import Campaign, CampaignEvent, TrackingLink
+from campaigns.reports import tallied_until, touch_totals, touches_by_link
 from campaigns.schedules import to_local
-from campaigns.status import StatusChangeRefused, change_status
+from campaigns.status import TRANSITIONS, StatusChangeRefused, change_status, next_step_label
+from common.addresses import absolute_url
 
 Status = Campaign.Status
 
 
-def public_url(path_):
-    """An absolute URL on the public site (the Site domain), for copying into posts."""
-    scheme = "https"
-    domain = Site.objects.get_current().domain
-    if domain.startswith(("localhost", "127.0.0.1")):
-        scheme = "http"
-    return f"{scheme}://{domain}{path_}"
+def local_time(campaign, instant):
+    """`instant` as wall-clock time in the owner account's zone, naming the zone ("—" when unset)."""
+    if instant is None:
+        return "—"
+    tz_name = campaign.owner_account.timezone
+    return f"{to_local(instant, tz_name):%Y-%m-%d %H:%M} {tz_name}"
 
 
-class TrackingLinkInline(AccountScopedInline, admin.TabularInline):
-    model = TrackingLink
-    form = TrackingLinkForm
-    formset = TrackingLinkFormSet
-    account_path = "owner_account"
-    co_account_path = "co_accounts"
-    fields = ["account", "platform", "channel", "label", "destination_url", "active", "share_url"]
-    readonly_fields = ["share_url"]
-    extra = 0
+def person(user):
+    """How the campaign page names a member of staff: by name (co-running teams never see addresses)."""
+    if user is None:
+        return "the scheduler"
+    return user.name or "a colleague without a name on file"
 
-    @admin.display(description="Link to post")
-    def share_url(self, link):
-        if not link.pk:
-            return "Save to get the link."
-        url = public_url(link.get_absolute_url())
-        return format_html('<input type="text" readonly value="{}" size="34" aria-label="Tracking link">', url)
 
-    def scope_related_queryset(self, db_field, request, queryset):
-        # Links may be made for any account running the campaign (the formset checks which),
-        # including co-running accounts the user is not a member of.
-        if db_field.name == "account":
-            return queryset.filter(active=True)
-        return super().scope_related_queryset(db_field, request, queryset)
+def freshness(campaign):
+    """How fresh the touch figures are: workers tally touches into rollups every minute."""
+    until = tallied_until()
+    if until is None:
+        return "Touches are tallied every minute; none have been tallied yet."
+    return f"Counted up to {local_time(campaign, until)}; touches are tallied every minute."
+
+
+def status_badge_html(campaign):
+    return format_html('<span class="status-badge status-{}">{}</span>', campaign.status,
+                       campaign.get_status_display())
 
 
 class CampaignEventInline(AccountScopedInline, admin.TabularInline):
-    """The append-only status log: shown, never edited."""
+    """The append-only status log: shown, never edited, times in the owner account's zone."""
 
     model = CampaignEvent
     account_path = "owner_account"
     co_account_path = "co_accounts"
-    fields = ["occurred_at", "from_status", "to_status", "actor", "note"]
+    fields = ["when", "from_status", "to_status", "who", "note"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+    verbose_name_plural = "status log"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "campaign__owner_account")
+
+    @admin.display(description="When (local)")
+    def when(self, event):
+        return local_time(event.campaign, event.occurred_at)
+
+    @admin.display(description="By")
+    def who(self, event):
+        return person(event.actor)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -81,41 +95,61 @@ def count_of(model, **filters):
     return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), Value(0))
 
 
+class CampaignChangeList(ChangeList):
+    """Touch figures are read for the rows of the page shown, in one query over the tallied rollups."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        totals = touch_totals([campaign.pk for campaign in self.result_list])
+        for campaign in self.result_list:
+            campaign.touch_figures = totals[campaign.pk]
+
+
+READ_ONLY_SCHEDULE = ("Schedule", {"fields": ["starts_display", "ends_display"],
+                                   "description": "Wall-clock times in the owner account's time zone."})
+
+
 @admin.register(Campaign)
 class CampaignAdmin(AccountScopedAdmin):
     form = CampaignForm
     account_path = "owner_account"
     co_account_path = "co_accounts"
     inlines = [TrackingLinkInline, CampaignEventInline]
-    list_display = ["name", "owner_account", "status_badge", "starts_column", "ends_column", "link_count",
-                    "touch_count"]
+    list_display = ["name", "owner_account", "status_column", "starts_column", "ends_column", "link_count",
+                    "people_column", "clicks_column"]
     list_filter = ["status", "owner_account", "co_accounts", ("starts_at", admin.DateFieldListFilter)]
     search_fields = ["name", "slug", "headline"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["co_accounts"]
-    readonly_fields = ["status", "hero_preview", "landing_page", "touch_breakdown", "created_by", "updated_by",
-                       "created_at", "updated_at"]
+    readonly_fields = ["status_badge", "hero_preview", "landing_page", "touch_breakdown", "created_by_name",
+                       "updated_by_name", "created_local", "updated_local", "starts_display", "ends_display"]
     actions = ["schedule", "unschedule", "pause", "resume", "end", "archive", "duplicate"]
     fieldsets = [
-        (None, {"fields": ["owner_account", "co_accounts", "name", "slug", "status", "landing_page"]}),
+        (None, {"fields": ["owner_account", "co_accounts", "name", "slug", "confirm_slug_change", "status_badge",
+                           "landing_page"]}),
         ("Schedule", {"fields": ["starts_local", "ends_local"],
-                      "description": "Times are wall-clock times in the owner account's time zone."}),
+                      "description": "Wall-clock times in the owner account's time zone."}),
         ("Landing page", {"fields": ["headline", "body", "hero_upload", "hero_alt", "hero_preview"]}),
         ("Touches", {"fields": ["touch_breakdown"]}),
         ("Tracking defaults", {"fields": ["utm_source", "utm_medium", "utm_campaign", "baseline_days"],
                                "classes": ["collapse"]}),
-        ("History", {"fields": ["created_by", "created_at", "updated_by", "updated_at"], "classes": ["collapse"]}),
+        ("History", {"fields": ["created_by_name", "created_local", "updated_by_name", "updated_local"],
+                     "classes": ["collapse"]}),
     ]
+
+    class Media:
+        css = {"all": ["css/admin-campaigns.css"]}
+        js = ["js/copy-link.js"]
 
     def visible_campaigns(self, request):
         """The campaigns this user may see, without the list's per-row figures (for the calendar)."""
         return super().get_queryset(request).select_related("owner_account")
 
     def get_queryset(self, request):
-        return self.visible_campaigns(request).annotate(
-            touch_total=count_of(Touch, is_bot=False),
-            link_total=count_of(TrackingLink),
-        )
+        return self.visible_campaigns(request).annotate(link_total=count_of(TrackingLink))
+
+    def get_changelist(self, request, **kwargs):
+        return CampaignChangeList
 
     def scope_related_queryset(self, db_field, request, queryset):
         # Any active account of the brand may be invited to co-run; its own objects stay hidden.
@@ -123,32 +157,86 @@ class CampaignAdmin(AccountScopedAdmin):
             return queryset.filter(active=True)
         return super().scope_related_queryset(db_field, request, queryset)
 
-    # --- columns -------------------------------------------------------------------------
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        editable = account_ids_with(request, self.edit_roles)
+        if "owner_account" not in initial and len(editable) == 1:
+            initial["owner_account"] = editable[0]  # a marketer of one account need not pick it
+        return initial
+
+    def get_fieldsets(self, request, obj=None):
+        """People who may only look see the schedule as text, not empty form-only fields."""
+        if obj is not None and not self.may_edit(request, obj):
+            fieldsets = []
+            for name, options in self.fieldsets:
+                if name == "Schedule":
+                    fieldsets.append(READ_ONLY_SCHEDULE)
+                    continue
+                fields = [field for field in options["fields"] if field not in {"hero_upload", "confirm_slug_change"}]
+                fieldsets.append((name, {**options, "fields": fields}))
+            return fieldsets
+        if obj is None:
+            return [(name, {**options, "fields": [field for field in options["fields"]
+                                                  if field not in {"confirm_slug_change", "status_badge"}]})
+                    for name, options in self.fieldsets]
+        return self.fieldsets
+
+    def view_on_site(self, campaign):
+        return absolute_url(campaign.get_absolute_url())
+
+    # --- columns and read-only fields -------------------------------------------------------
 
     @admin.display(description="Status", ordering="status")
+    def status_column(self, campaign):
+        return status_badge_html(campaign)
+
+    @admin.display(description="Status")
     def status_badge(self, campaign):
-        return campaign.get_status_display()
+        return status_badge_html(campaign)
 
     @admin.display(description="Starts (local)", ordering="starts_at")
     def starts_column(self, campaign):
-        return self.local_time(campaign, campaign.starts_at)
+        return local_time(campaign, campaign.starts_at)
 
     @admin.display(description="Ends (local)", ordering="ends_at")
     def ends_column(self, campaign):
-        return self.local_time(campaign, campaign.ends_at)
+        return local_time(campaign, campaign.ends_at)
 
-    def local_time(self, campaign, instant):
-        if instant is None:
-            return "—"
-        return f"{to_local(instant, campaign.owner_account.timezone):%Y-%m-%d %H:%M} {campaign.owner_account.timezone}"
+    @admin.display(description="Starts")
+    def starts_display(self, campaign):
+        return local_time(campaign, campaign.starts_at)
+
+    @admin.display(description="Ends")
+    def ends_display(self, campaign):
+        return local_time(campaign, campaign.ends_at)
+
+    @admin.display(description="Created")
+    def created_local(self, campaign):
+        return local_time(campaign, campaign.created_at)
+
+    @admin.display(description="Last changed")
+    def updated_local(self, campaign):
+        return local_time(campaign, campaign.updated_at)
+
+    @admin.display(description="Created by")
+    def created_by_name(self, campaign):
+        return person(campaign.created_by)
+
+    @admin.display(description="Last changed by")
+    def updated_by_name(self, campaign):
+        return person(campaign.updated_by)
 
     @admin.display(description="Links", ordering="link_total")
     def link_count(self, campaign):
         return campaign.link_total
 
-    @admin.display(description="Touches", ordering="touch_total")
-    def touch_count(self, campaign):
-        return campaign.touch_total
+    @admin.display(description="People")
+    def people_column(self, campaign):
+        return campaign.touch_figures["people"]
+
+    @admin.display(description="Clicks")
+    def clicks_column(self, campaign):
+        return campaign.touch_figures["clicks"]
 
     @admin.display(description="Hero image")
     def hero_preview(self, campaign):
@@ -162,46 +250,113 @@ class CampaignAdmin(AccountScopedAdmin):
             return "—"
         rows = touches_by_link(campaign)
         if not rows:
-            return "No touches yet."
-        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
-            (row["account__name"], row["link__channel"] or "—", row["link__label"] or "—", row["people"], row["bots"])
+            return f"No touches yet. {freshness(campaign)}"
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                                    "<td>{}</td></tr>", (
+            (row["account__name"], row["link__platform"] or "—", row["link__channel"] or "—",
+             row["link__label"] or "—", row["people"], row["clicks"], row["bots"])
             for row in rows
         ))
-        return format_html("<table><thead><tr><th>Account</th><th>Channel</th><th>Label</th><th>People</th>"
-                           "<th>Bots (never credited)</th></tr></thead><tbody>{}</tbody></table>", body)
+        return format_html(
+            '<table class="touch-breakdown"><thead><tr><th scope="col">Account</th><th scope="col">Platform</th>'
+            '<th scope="col">Channel</th><th scope="col">Label</th><th scope="col">People</th>'
+            '<th scope="col">Clicks</th><th scope="col">Bots (never credited)</th></tr></thead><tbody>{}</tbody>'
+            "</table><p class=\"help\">People are distinct visitors; clicks count every visit; bots are "
+            "crawlers and link previewers. {}</p>", body, freshness(campaign))
 
     @admin.display(description="Landing page")
     def landing_page(self, campaign):
         if not campaign.pk:
             return "Save to get the landing page."
-        url = public_url(campaign.get_absolute_url())
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', campaign.get_absolute_url(), url)
+        url = absolute_url(campaign.get_absolute_url())
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
 
-    # --- saving ----------------------------------------------------------------------------
+    # --- pages in the owner account's time zone ----------------------------------------------
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), **self.status_context(request, campaign)}
+        return self.in_owner_zone(campaign, super().change_view(request, object_id, form_url, extra_context))
 
-    # --- actions: each calls the status machine and reports per campaign ------------------
+    def history_view(self, request, object_id, extra_context=None):
+        campaign = self.get_object(request, object_id)
+        if campaign is not None:
+            zone = campaign.owner_account.timezone
+            extra_context = {**(extra_context or {}), "subtitle": f"Times in {zone} (the owner account's zone)"}
+        return self.in_owner_zone(campaign, super().history_view(request, object_id, extra_context))
+
+    @staticmethod
+    def in_owner_zone(campaign, response):
+        """Render now, with the owner account's zone active, so every time on the page is local."""
+        if campaign is None or not hasattr(response, "render") or response.is_rendered:
+            return response
+        with timezone.override(zoneinfo.ZoneInfo(campaign.owner_account.timezone)):
+            return response.render()
+
+    # --- status: buttons on the campaign page and actions on the list ------------------------
+
+    def status_context(self, request, campaign):
+        if campaign is None:
+            return {}
+        if not self.may_edit(request, campaign):
+            owner = campaign.owner_account
+            return {"status_note": f"You may look at this campaign; its status is changed by {owner}'s "
+                                   "managers and marketers."}
+        steps = [(status.value, next_step_label(campaign.status, status)) for status in
+                 sorted(TRANSITIONS[Status(campaign.status)], key=lambda status: list(Status).index(status))]
+        return {"status_steps": steps,
+                "status_url": reverse("admin:campaigns_campaign_status", args=[campaign.pk]),
+                "status_note": "" if steps else "Archived campaigns stay as they are."}
+
+    def status_view(self, request, object_id):
+        """POST `to=<status>` from a button on the campaign page: the same status machine as the actions."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        campaign = self.get_object(request, object_id)
+        if campaign is None or not self.has_view_permission(request, campaign):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.may_edit(request, campaign):
+            raise PermissionDenied
+        to = request.POST.get("to", "")
+        if to not in Status.values:
+            self.message_user(request, "Pick one of the status buttons.", messages.ERROR)
+        else:
+            try:
+                if change_status(campaign=campaign, to=to, by=request.user, at=timezone.now()):
+                    self.message_user(request, f"“{campaign}” is now {campaign.get_status_display().lower()}.",
+                                      messages.SUCCESS)
+                else:
+                    self.message_user(request, f"“{campaign}” was already {campaign.get_status_display().lower()}.",
+                                      messages.INFO)
+            except StatusChangeRefused as refusal:
+                self.message_user(request, str(refusal), messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
 
     def change_each(self, request, queryset, to, verb):
-        changed, refusals = 0, []
+        """Run one status change over the selection and say what happened to each campaign, and why not."""
+        selected = len(request.POST.getlist(ACTION_CHECKBOX_NAME))
+        campaigns = list(queryset)
+        changed, already, refusals = 0, 0, []
         at = timezone.now()
-        for campaign in queryset:
+        for campaign in campaigns:
             try:
-                changed += change_status(campaign=campaign, to=to, by=request.user, at=at)
+                if change_status(campaign=campaign, to=to, by=request.user, at=at):
+                    changed += 1
+                else:
+                    already += 1
             except StatusChangeRefused as refusal:
                 refusals.append(str(refusal))
         if changed:
             self.message_user(request, f"{verb} {changed} campaign{'s' if changed != 1 else ''}.", messages.SUCCESS)
+        if already:
+            self.message_user(request, f"{already} of the selected campaign{'s were' if already != 1 else ' was'} "
+                                       "already in that state: nothing to change there.", messages.INFO)
         for refusal in refusals:
             self.message_user(request, refusal, messages.ERROR)
-        if not changed and not refusals:
-            self.message_user(request, "Nothing to change: the campaigns were already in that state.",
-                              messages.INFO)
+        not_yours = selected - len(campaigns) if request.POST.get("select_across") != "1" else 0
+        if not_yours > 0:
+            self.message_user(request, f"{not_yours} of the selected campaigns belong to accounts where you may only "
+                                       "look; their owner account's marketers change them.", messages.WARNING)
 
     @admin.action(description="Schedule (go live at the start time)", permissions=["change"])
     def schedule(self, request, queryset):
@@ -235,15 +390,22 @@ class CampaignAdmin(AccountScopedAdmin):
                                                    reverse("admin:campaigns_campaign_change", args=[copy.pk]),
                                                    copy.name), messages.SUCCESS)
 
-    # --- calendar --------------------------------------------------------------------------
+    # --- saving ----------------------------------------------------------------------------
 
-    def get_urls(self):
-        calendar = self.admin_site.admin_view(partial(calendar_view, self))
-        return [path("calendar/", calendar, name="campaigns_campaign_calendar"), *super().get_urls()]
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        if not change:
+            obj.created_by = request.user
+            return super().save_model(request, obj, form, change)
+        if not self.may_edit(request, obj):
+            raise PermissionDenied("You may not change campaigns of this account.")
+        # Only the form's own columns: a pause or the scheduler's start that landed while the form
+        # was open must survive this save (the status is never among them).
+        obj.save(update_fields=form.model_fields_to_save())
+        form.after_save(at=timezone.now())
+        return None
 
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "calendar_url": reverse("admin:campaigns_campaign_calendar")}
-        return super().changelist_view(request, extra_context)
+    # --- deleting ----------------------------------------------------------------------------
 
     def has_delete_permission(self, request, obj=None):
         # Live and ended campaigns carry touches that sales are credited to: archive them instead.
@@ -251,8 +413,67 @@ class CampaignAdmin(AccountScopedAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def delete_view(self, request, object_id, extra_context=None):
+        campaign = self.get_object(request, object_id)
+        if campaign is not None and self.may_edit(request, campaign):
+            reason = deletion_refusal(campaign)
+            if reason:
+                self.message_user(request, reason, messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_queryset(self, request, queryset):
+        kept = [campaign for campaign in queryset if deletion_refusal(campaign)]
+        for campaign in kept:
+            self.message_user(request, deletion_refusal(campaign), messages.ERROR)
+        super().delete_queryset(request, queryset.exclude(pk__in=[campaign.pk for campaign in kept]))
+
+    # --- extra pages -------------------------------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("calendar/", wrap(partial(calendar_view, self)), name="campaigns_campaign_calendar"),
+            path("<path:object_id>/status/", wrap(self.status_view), name="campaigns_campaign_status"),
+            path("<path:object_id>/links/<int:link_id>/qr.<str:kind>", wrap(partial(link_qr_view, self)),
+                 name="campaigns_campaign_link_qr"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        until = tallied_until()
+        tally_note = ("People (distinct visitors) and clicks are tallied every minute"
+                      + (f"; counted up to {until:%Y-%m-%d %H:%M} UTC." if until else "; none tallied yet."))
+        extra_context = {**(extra_context or {}), "calendar_url": reverse("admin:campaigns_campaign_calendar"),
+                         "tally_note": tally_note}
+        return super().changelist_view(request, extra_context)
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and not is_superuser(request):
             fields.append("owner_account")  # moving a campaign to another team would hand it over
         return fields
+
+
+def deletion_refusal(campaign):
+    """None when `campaign` may be deleted; otherwise the sentence saying why not and what to do."""
+    if campaign.status not in {Status.DRAFT, Status.SCHEDULED}:
+        return (f"“{campaign}” is {campaign.get_status_display().lower()}: campaigns that have run are kept for "
+                "attribution and finance. Archive it instead (after it has ended).")
+    if campaign.touches.exists():
+        return (f"“{campaign}” has recorded touches that sales may be credited to, so it cannot be deleted. "
+                "Move it back to draft and archive it instead.")
+    return None
+
+
+
+
+def add_to_campaign_page(inline_class):
+    """Put a later app's inline (a giveaway, a referral offer) on the campaign page, above the status log.
+
+    Promotions and attribution call this from their own admin.py: campaigns never imports them. The
+    inline should build on AccountScopedInline with account_path "owner_account", so it inherits the
+    edit-scoped choices and the save re-checks. Calling it twice adds the inline once.
+    """
+    if inline_class not in CampaignAdmin.inlines:
+        CampaignAdmin.inlines = [*CampaignAdmin.inlines[:-1], inline_class, CampaignAdmin.inlines[-1]]

@@ -1,0 +1,101 @@
+"""Every URL the admin site registers, walked as bob (another account) and charlie (member of nothing).
+
+Per-model tests cover the pages one knows about; this walks the admin's URL patterns themselves, so a
+page added tomorrow (a custom view, an export, "view on site") is tried from the wrong side too.
+"""
+
+import re
+import uuid
+
+import pytest
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, URLResolver, reverse
+
+from campaigns.models import Campaign, Touch, TrackingLink
+from campaigns.touches import TouchFacts, record_touch
+from tests.campaigns.conftest import DAY, NOW, make_campaign
+
+SECRET_NAME = "Alice Secret Sale"
+SECRET_SLUG = "alice-secret-sale"
+
+
+@pytest.fixture
+def alices_things(main_account, alice):
+    campaign = make_campaign(main_account, slug=SECRET_SLUG, name=SECRET_NAME, starts_at=NOW + DAY,
+                             ends_at=NOW + 5 * DAY)
+    link = TrackingLink.objects.create(campaign=campaign, account=main_account, label="launch")
+    record_touch(visitor_id=uuid.uuid4(), campaign=campaign, account=main_account, link=link,
+                 kind=Touch.Kind.LINK_CLICK, facts=TouchFacts())
+    return {Campaign: campaign, TrackingLink: link, Touch: Touch.objects.get(), type(main_account): main_account}
+
+
+def named_patterns(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from named_patterns(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield pattern.name, prefix + str(pattern.pattern)
+
+
+def every_admin_url(things):
+    """(name, url) for every named admin URL, its parameters filled with alice's objects."""
+    for model, model_admin in admin.site._registry.items():
+        obj = things.get(model)
+        for name, route in named_patterns(model_admin.get_urls()):
+            parameters = re.findall(r"<(?:\w+:)?(\w+)>", route)
+            kwargs = {}
+            for parameter in parameters:
+                if parameter == "object_id":
+                    kwargs[parameter] = obj.pk if obj is not None else 1
+                elif parameter == "link_id":
+                    kwargs[parameter] = things[TrackingLink].pk
+                elif parameter == "kind":
+                    kwargs[parameter] = "svg"
+                else:
+                    kwargs[parameter] = 1
+            yield name, reverse(f"admin:{name}", kwargs=kwargs)
+    for name, route in named_patterns(admin.site.get_urls()):
+        if name == "view_on_site":
+            for model, obj in things.items():
+                content_type = ContentType.objects.get_for_model(model)
+                yield name, reverse("admin:view_on_site", args=[content_type.pk, obj.pk])
+        elif name == "app_list":
+            for app_label in ("accounts", "campaigns"):
+                yield name, reverse("admin:app_list", args=[app_label])
+        elif "<" not in route and name not in {"logout"}:
+            yield name, reverse(f"admin:{name}")
+
+
+@pytest.mark.parametrize("who", ["bob", "charlie"])
+def test_no_admin_url_shows_alices_campaign_to_others(client, alices_things, who, request):
+    client.force_login(request.getfixturevalue(who))
+    code = alices_things[TrackingLink].code
+    checked = 0
+    for name, url in every_admin_url(alices_things):
+        response = client.get(url)
+        assert response.status_code in (200, 302, 403, 404, 405), f"{name} {url}: {response.status_code}"
+        body = b"".join(response) if response.streaming else response.content
+        location = response.get("Location", "")
+        for secret in (SECRET_NAME, SECRET_SLUG, code):
+            assert secret not in location, f"{name} {url} redirects to {location}"
+            assert secret.encode() not in body, f"{name} {url} shows {secret!r} to {who}"
+        checked += 1
+    assert checked > 30  # the walk found the admin's pages, not an empty list
+
+
+def test_view_on_site_sends_alice_to_the_public_address(client, alice, alices_things, settings):
+    settings.PUBLIC_BASE_URL = "https://chorus.example.com"
+    client.force_login(alice)
+    content_type = ContentType.objects.get_for_model(Campaign)
+    response = client.get(reverse("admin:view_on_site", args=[content_type.pk, alices_things[Campaign].pk]))
+    assert response.status_code == 302
+    assert response["Location"] == f"https://chorus.example.com/c/{SECRET_SLUG}/"
+
+
+def test_view_on_site_is_a_404_for_others_and_for_nonsense(client, bob, alices_things):
+    client.force_login(bob)
+    content_type = ContentType.objects.get_for_model(Campaign)
+    for object_id in (alices_things[Campaign].pk, "nonsense", 10**9):
+        response = client.get(reverse("admin:view_on_site", args=[content_type.pk, object_id]))
+        assert response.status_code == 404
