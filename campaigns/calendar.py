@@ -4,6 +4,9 @@ import calendar
 import datetime
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
+from campaigns.models import Campaign
 from campaigns.schedules import to_local
 
 
@@ -18,6 +21,16 @@ def month_bounds(year, month):
     first = datetime.date(year, month, 1)
     last = datetime.date(year, month, calendar.monthrange(year, month)[1])
     return first, last
+
+
+def run_by(campaigns, *, account):
+    """The campaigns among `campaigns` that `account` owns or co-runs.
+
+    A subquery for the co-running side, not a join, so a campaign is listed once however many
+    accounts co-run it. Narrows, never widens: pass only campaigns the user may see.
+    """
+    co_run = Campaign.objects.filter(co_accounts=account).values("pk")
+    return campaigns.filter(Q(owner_account=account) | Q(pk__in=co_run))
 
 
 def month_weeks(*, campaigns, year, month):
