@@ -1,6 +1,8 @@
-# The README's two commands. Both create .venv and install what they need.
-.PHONY: run test
+# The README's commands. Each creates .venv and installs what it needs.
+.PHONY: run dev test
 run:
 	python3 scripts/dev.py run
+dev:
+	python3 scripts/dev.py dev
 test:
 	python3 scripts/dev.py test

@@ -77,7 +77,7 @@ def verified_user(email, name, *, superuser=False):
 def load_demo():
     """Create the Hanbit Air demo; returns {"created": bool} telling whether anything was new."""
     created = not BrandAccount.objects.filter(slug=ACCOUNTS[0][0]).exists()
-    Site.objects.filter(pk=1).update(domain="localhost:8000", name="Chorus")
+    Site.objects.filter(pk=1).update(name="Chorus")  # the domain is PUBLIC_BASE_URL's business, not the demo's
     accounts = {}
     for slug, name, kind, parent_slug, description in ACCOUNTS:
         accounts[slug], _ = BrandAccount.objects.get_or_create(

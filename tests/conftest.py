@@ -46,8 +46,16 @@ def _forget_recent_links_and_pages():
     recent_pages.clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _embedded_redis():
+    """The embedded Redis is started by the processes that use it (settings start nothing); pytest is one."""
+    from config import embedded_redis
+
+    embedded_redis.ensure_running_if_embedded()
+
+
 @pytest.fixture(autouse=True)
-def _empty_queues():
+def _empty_queues(_embedded_redis):
     """Each test starts with empty job queues on the embedded Redis."""
     for name in ("default", "tallies", "exports"):
         django_rq.get_queue(name).empty()

@@ -90,3 +90,65 @@ def test_the_sign_in_pages_use_the_site_layout_with_labelled_fields(client, db):
         html = response.content.decode()
         assert '<main id="main">' in html
         assert '<label for="id_email"' in html or '<label for="id_login"' in html
+
+
+# --- Behind a reverse proxy: one client-IP rule for tracking and sign-in ----------------------------------------
+
+PROXY = "10.0.0.1"  # every request reaches Chorus from the proxy's address
+
+
+def through_proxy(client, path, data, *, client_ip, claimed=None):
+    """POST as the proxy forwards it: it appends the visitor's address to whatever the visitor claimed."""
+    forwarded = f"{claimed}, {client_ip}" if claimed else client_ip
+    return client.post(path, data, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+
+
+def test_allauth_and_the_tracking_links_pick_the_same_client_address(rf, settings):
+    from allauth.account.adapter import get_adapter
+
+    from campaigns.visitors import client_ip
+
+    assert settings.ALLAUTH_TRUSTED_PROXY_COUNT == settings.TRUSTED_PROXY_COUNT
+    shapes = [None, "198.51.100.7", "203.0.113.9, 198.51.100.7", "203.0.113.9,198.51.100.7",
+              "1.1.1.1, 203.0.113.9, 198.51.100.7", "2001:db8::1, 2001:db8::7"]
+    for proxies in (0, 1, 2):
+        settings.TRUSTED_PROXY_COUNT = settings.ALLAUTH_TRUSTED_PROXY_COUNT = proxies
+        for forwarded in shapes:
+            headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+            request = rf.get("/", REMOTE_ADDR=PROXY, **headers)
+            assert get_adapter(request).get_client_ip(request) == client_ip(request), (proxies, forwarded)
+
+
+def test_behind_a_proxy_one_attackers_bad_logins_do_not_lock_out_everyone(client, db, settings):
+    settings.TRUSTED_PROXY_COUNT = settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1  # as TRUSTED_PROXY_COUNT=1 sets both
+    haruto = verified("haruto@example.org")
+    attacker = "203.0.113.66"
+    for number in range(11):  # over the per-IP limit of 10 a minute, each against another address
+        through_proxy(client, reverse("account_login"), {"login": f"victim{number}@example.org", "password": "x"},
+                      client_ip=attacker)
+    verified("mallory@example.org")
+    response = through_proxy(client, reverse("account_login"), {"login": "mallory@example.org", "password": PASSWORD},
+                             client_ip=attacker, claimed="198.51.100.200")  # a forged header resets nothing
+    assert "_auth_user_id" not in client.session
+    assert b"Too many failed login attempts" in response.content
+
+    response = through_proxy(client, reverse("account_login"), {"login": "haruto@example.org", "password": PASSWORD},
+                             client_ip="198.51.100.7")
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(haruto.pk)
+
+
+# --- Links in e-mails ---------------------------------------------------------------------------------------------
+
+def test_links_in_emails_start_with_the_public_address_whatever_the_request_host(client, db, settings):
+    from django.contrib.sites.models import Site
+
+    settings.PUBLIC_BASE_URL = "https://chorus.example.com"
+    settings.ALLOWED_HOSTS = ["internal-web-3", "testserver"]
+    Site.objects.filter(pk=1).update(domain="localhost:8000")  # stale, as old installs have it
+    verified("haruto@example.org")
+    client.post(reverse("account_reset_password"), {"email": "haruto@example.org"}, HTTP_HOST="internal-web-3")
+    body = mail.outbox[-1].body
+    assert "https://chorus.example.com/accounts/password/reset/key/" in body
+    assert "internal-web-3" not in body
+    assert "localhost:8000" not in body

@@ -26,3 +26,13 @@ def test_running_the_demo_twice_changes_nothing(db):
     counts = [model.objects.count() for model in (BrandAccount, Campaign, TrackingLink, CampaignEvent)]
     call_command("demo")
     assert [model.objects.count() for model in (BrandAccount, Campaign, TrackingLink, CampaignEvent)] == counts
+
+
+def test_the_demo_command_lives_in_the_top_most_app_and_loads_every_apps_part():
+    from django.core.management import get_commands
+
+    from attribution.management.commands.demo import LOADERS
+    from campaigns.demo import load_campaign_demo
+
+    assert get_commands()["demo"] == "attribution"
+    assert LOADERS[-1] is load_campaign_demo

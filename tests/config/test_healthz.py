@@ -39,3 +39,29 @@ def test_the_home_page_keeps_working_while_redis_is_down(client, settings, tmp_p
 @pytest.mark.parametrize("method", ["post", "put", "delete"])
 def test_it_only_answers_get(client, db, method):
     assert getattr(client, method)("/healthz").status_code == 405
+
+
+def test_it_counts_only_workers_with_a_recent_heartbeat(client, db):
+    import datetime
+
+    import django_rq
+    from rq.utils import utcformat
+
+    from config.workers import PatientWorker
+
+    connection = django_rq.get_connection("default")
+    live = PatientWorker([django_rq.get_queue("default")], connection=connection, name="chorus-test-live")
+    killed = PatientWorker([django_rq.get_queue("default")], connection=connection, name="chorus-test-killed")
+    try:
+        live.register_birth()
+        killed.register_birth()
+        # A worker killed with SIGKILL never unregisters: its last heartbeat just grows old.
+        long_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
+        connection.hset(killed.key, "last_heartbeat", utcformat(long_ago))
+
+        body = client.get("/healthz").json()
+
+        assert body["checks"]["workers"] == 1
+    finally:
+        live.register_death()
+        killed.register_death()
