@@ -52,6 +52,26 @@ def test_it_keeps_a_pause_that_landed_while_the_form_was_open(client, alice, run
     assert list(CampaignEvent.objects.values_list("to_status", flat=True)) == [Status.PAUSED]
 
 
+def test_it_keeps_a_pause_that_lands_while_the_save_is_being_processed(client, alice, running, monkeypatch):
+    """The exact race: the admin has loaded the campaign (live) for this POST when the pause commits."""
+    from campaigns.forms import CampaignForm
+
+    original_clean = CampaignForm.clean
+
+    def clean_while_someone_pauses(form):
+        cleaned = original_clean(form)
+        change_status(campaign=Campaign.objects.get(pk=running.pk), to=Status.PAUSED, at=NOW)
+        return cleaned
+
+    monkeypatch.setattr(CampaignForm, "clean", clean_while_someone_pauses)
+    client.force_login(alice)
+    response = client.post(change_url(running), posted_form(running, headline="Saved during a pause"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    running.refresh_from_db()
+    assert running.status == Status.PAUSED
+    assert running.headline == "Saved during a pause"
+
+
 def test_it_writes_only_the_forms_columns(client, alice, running, django_capture_on_commit_callbacks):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
