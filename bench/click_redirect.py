@@ -7,19 +7,24 @@ Targets: ≥ 0.8× the bare insert view, ahead of pinax-referrals, at most 2 SQL
 
     .venv/bin/pip install -r bench/requirements.txt   # once
     .venv/bin/python bench/click_redirect.py [--quick]
+
+Ours, the bare view and pinax take turns in short rounds; each ratio is the
+median of the per-round ratios (bench/harness.py: alternate).
 """
 
 import json
 
 from harness import (
+    alternate,
     bench_environment,
     django_shell,
     gunicorn,
-    measure,
+    load_tool,
+    options_from_arguments,
     print_setup,
+    rate_of,
     report,
     require_bench_packages,
-    seconds_from_arguments,
 )
 
 SEED = """
@@ -50,15 +55,17 @@ print(json.dumps(counts))
 
 
 def main():
-    seconds = seconds_from_arguments()
+    _, seconds, pairs = options_from_arguments(__doc__)
     require_bench_packages()
     with bench_environment() as env:
         codes = json.loads(django_shell(env, SEED).splitlines()[-1])
         queries = json.loads(django_shell(env, COUNT_QUERIES.format(codes=json.dumps(codes))).splitlines()[-1])
         with gunicorn(env) as base:
-            rates, tool = measure({"ours": f"{base}/l/{codes['link']}", "bare": f"{base}/bare/click/abc",
-                                   "pinax": f"{base}/referrals/{codes['referral']}/"}, seconds=seconds)
-        print_setup(tool=tool, seconds=seconds)
+            rates = alternate({"ours": rate_of(f"{base}/l/{codes['link']}", seconds=seconds),
+                               "bare": rate_of(f"{base}/bare/click/abc", seconds=seconds),
+                               "pinax": rate_of(f"{base}/referrals/{codes['referral']}/", seconds=seconds)},
+                              pairs=pairs)
+        print_setup(tool=load_tool(), seconds=seconds, pairs=pairs)
         report("click_vs_bare_insert_view", rates["ours"], rates["bare"], "req/s", ">=0.8")
         report("click_vs_pinax_referrals", rates["ours"], rates["pinax"], "req/s", ">1.0")
         report("queries_per_click", queries["ours"], queries["bare"], "queries", "ours<=2")

@@ -1,4 +1,5 @@
-"""Shared machinery for the HTTP benchmarks: a throwaway PostgreSQL, gunicorn, and a load generator.
+"""Shared machinery for the HTTP benchmarks: a throwaway PostgreSQL, gunicorn, a load generator, and
+alternating rounds (ours, baseline, ours, baseline…) reported as the median of the per-pair ratios.
 
 Every comparison runs against ONE gunicorn server with ONE settings module
 (production profile, persistent connections), so ours and the baseline differ
@@ -13,6 +14,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,11 +51,16 @@ def bench_environment():
     if find_bin_dir() is None:
         sys.exit("bench: PostgreSQL server binaries not found (install postgresql)")
     var_dir = Path(tempfile.mkdtemp(prefix="chorus-bench-", dir="/tmp"))
+    # The production profile wants its own Redis: the embedded server, started here in the bench's folder.
+    start_redis = "import sys; from config import embedded_redis as r; print(r.ensure_running(sys.argv[1]))"
+    redis_url = subprocess.run([str(PYTHON), "-c", start_redis, str(var_dir)], cwd=ROOT, check=True,
+                               capture_output=True, text=True).stdout.strip()
     with throwaway_postgres() as database_url:
         env = {
             **{k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}},
             "DJANGO_SETTINGS_MODULE": "bench.benchsite.settings",
             "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
             "CHORUS_VAR_DIR": str(var_dir),
             "DEBUG": "0",
             "SECRET_KEY": "bench-" + "x7Q2pL9sK4mN8vB3" * 4,
@@ -112,10 +119,17 @@ def gunicorn(env):
         process.wait(20)
 
 
+# Load comes from a phone browser's user agent, so a click takes the people path (the bot check runs in
+# full and the visitor cookie is set), not the shortcut an empty user agent (a bot) would take.
+PHONE_USER_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+                    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+
+
 def requests_per_second(url, *, seconds, connections=8):
     """(requests/s, tool) for GET `url`, every answer counted only if it is a 2xx or 3xx."""
     if shutil.which("wrk"):
-        output = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url],
+        output = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
+                                 "-H", f"User-Agent: {PHONE_USER_AGENT}", url],
                                 capture_output=True, text=True, check=True).stdout
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
         if errors:
@@ -124,21 +138,41 @@ def requests_per_second(url, *, seconds, connections=8):
     return python_load(url, seconds=seconds, connections=connections), "python client"
 
 
-def seconds_from_arguments():
-    """--quick: 3 s per measurement (the whole script well under a minute); otherwise 15 s."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="3 s per measurement instead of 15 s")
-    return 3 if parser.parse_args().quick else 15
+def options_from_arguments(description=None):
+    """--quick: short rounds (the whole script under a minute); otherwise the full run.
+
+    Returns (the parsed arguments, seconds per measurement, pairs of rounds).
+    """
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short rounds and small data; under a minute")
+    arguments = parser.parse_args()
+    quick = arguments.quick
+    return arguments, (2 if quick else 5), (5 if quick else 9)
 
 
-def measure(urls, *, seconds):
-    """({name: requests/s}, tool) for each named URL, after one warm-up second each (connections, caches)."""
-    for url in urls.values():
-        requests_per_second(url, seconds=1)
-    rates = {}
-    for name, url in urls.items():
-        rates[name], tool = requests_per_second(url, seconds=seconds)
-    return rates, tool
+def alternate(measures, *, pairs, warm_up=None):
+    """{name: [one value per round]} measuring each of `measures` in turn, `pairs` rounds (A, B, A, B…).
+
+    Ours and the baseline take turns in short rounds, so a load spike on the
+    shared machine hits both sides of a pair; report() then takes the median
+    of the per-round ratios, which one noisy round cannot move.
+    """
+    for measure in (warm_up or measures).values():
+        measure()
+    values = {name: [] for name in measures}
+    for _ in range(pairs):
+        for name, measure in measures.items():
+            values[name].append(measure())
+    return values
+
+
+def rate_of(url, *, seconds):
+    """A measure for alternate(): requests/s of GET `url` for `seconds` (wrk, or the Python client)."""
+    return lambda: requests_per_second(url, seconds=seconds)[0]
+
+
+def load_tool():
+    return "wrk" if shutil.which("wrk") else "python client"
 
 
 def python_load(url, *, seconds, connections):
@@ -153,7 +187,7 @@ def python_load(url, *, seconds, connections):
     def worker(index):
         connection = http.client.HTTPConnection(parts.hostname, parts.port)
         while time.monotonic() < stop:
-            connection.request("GET", path)
+            connection.request("GET", path, headers={"User-Agent": PHONE_USER_AGENT})
             response = connection.getresponse()
             response.read()
             if response.status >= 400:
@@ -168,12 +202,23 @@ def python_load(url, *, seconds, connections):
     return sum(counts) / seconds
 
 
-def print_setup(*, tool, seconds):
-    print(f"# PostgreSQL, gunicorn {WORKERS} sync workers, load from {tool}, {seconds} s per measurement", flush=True)
+def print_setup(*, tool, seconds, pairs):
+    print(f"# PostgreSQL, gunicorn {WORKERS} sync workers, load from {tool}, {pairs} alternating pairs of "
+          f"{seconds} s rounds; medians, ratio = median of the per-pair ratios", flush=True)
 
 
 def report(metric, ours, baseline, unit, target):
-    """One line in the bench format: <metric>: ours=<v> <unit> baseline=<v> <unit> ratio=<r> target=<op><t>."""
-    ratio = ours / baseline if baseline else float("inf")
-    print(f"{metric}: ours={ours:.1f} {unit} baseline={baseline:.1f} {unit} ratio={ratio:.2f} target={target}",
-          flush=True)
+    """One line in the bench format: <metric>: ours=<v> <unit> baseline=<v> <unit> ratio=<r> target=<op><t>.
+
+    `ours` and `baseline` are lists of per-round values from alternate() (one
+    value each for a single measurement): each side shows its median, the
+    ratio is the median of the ratios of the pairs.
+    """
+    ours, baseline = as_list(ours), as_list(baseline)
+    ratios = [a / b if b else float("inf") for a, b in zip(ours, baseline, strict=True)]
+    print(f"{metric}: ours={statistics.median(ours):.1f} {unit} baseline={statistics.median(baseline):.1f} {unit} "
+          f"ratio={statistics.median(ratios):.2f} target={target}", flush=True)
+
+
+def as_list(value):
+    return list(value) if isinstance(value, list | tuple) else [value]

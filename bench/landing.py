@@ -11,14 +11,16 @@ campaign gains co-running accounts (promotions join this check when they exist).
 import json
 
 from harness import (
+    alternate,
     bench_environment,
     django_shell,
     gunicorn,
-    measure,
+    load_tool,
+    options_from_arguments,
     print_setup,
+    rate_of,
     report,
     require_bench_packages,
-    seconds_from_arguments,
 )
 
 SEED = """
@@ -58,21 +60,23 @@ print(json.dumps(counts))
 
 
 def main():
-    seconds = seconds_from_arguments()
+    _, seconds, pairs = options_from_arguments(__doc__)
     require_bench_packages()
     with bench_environment() as env:
         seeded = json.loads(django_shell(env, SEED).splitlines()[-1])
         queries = json.loads(django_shell(env, COUNT_QUERIES).splitlines()[-1])
         with gunicorn(env) as base:
-            rates, tool = measure({"ours": f"{base}/c/{seeded['slug']}/",
-                                   "bare": f"{base}/bare/page/{seeded['page']}/"}, seconds=seconds)
+            rates = alternate({"ours": rate_of(f"{base}/c/{seeded['slug']}/", seconds=seconds),
+                               "bare": rate_of(f"{base}/bare/page/{seeded['page']}/", seconds=seconds)},
+                              pairs=pairs)
         # The same page with the per-process page cache off: every view queries and renders.
         with gunicorn({**env, "LANDING_CACHE_SECONDS": "0"}) as base:
-            uncached, tool = measure({"uncached": f"{base}/c/{seeded['slug']}/"}, seconds=seconds)
-            rates.update(uncached)
-        print_setup(tool=tool, seconds=seconds)
+            uncached = alternate({"ours": rate_of(f"{base}/c/{seeded['slug']}/", seconds=seconds),
+                                  "bare": rate_of(f"{base}/bare/page/{seeded['page']}/", seconds=seconds)},
+                                 pairs=pairs)
+        print_setup(tool=load_tool(), seconds=seconds, pairs=pairs)
         report("landing_vs_bare_page_view", rates["ours"], rates["bare"], "req/s", ">=0.5")
-        report("landing_uncached_vs_bare_page_view", rates["uncached"], rates["bare"], "req/s",
+        report("landing_uncached_vs_bare_page_view", uncached["ours"], uncached["bare"], "req/s",
                "none (information: every view renders)")
         report("landing_queries_20_vs_1_co_accounts", queries["twenty"], queries["one"], "queries", "==1.0")
         print(f"# queries per landing view: {queries['one']} (bare view: {queries['bare']})")

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import BrandAccount
-from campaigns.links import new_code, validate_destination
+from campaigns.destinations import new_code, validate_destination
 
 
 class Campaign(models.Model):
@@ -81,10 +81,6 @@ class Campaign(models.Model):
     @property
     def utm_campaign_value(self):
         return self.utm_campaign or self.slug
-
-    def is_public(self):
-        """Drafts and paused campaigns are shown only to their accounts' staff, as a preview."""
-        return self.status not in {self.Status.DRAFT, self.Status.PAUSED}
 
     def has_ended(self):
         return self.status in {self.Status.ENDED, self.Status.ARCHIVED}
@@ -218,8 +214,91 @@ class Touch(models.Model):
     occurred_at = models.DateTimeField()
 
     class Meta:
+        verbose_name_plural = "touches"
         ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["campaign", "occurred_at"]), models.Index(fields=["visitor_id", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["campaign", "occurred_at"]),
+            models.Index(fields=["visitor_id", "occurred_at"]),
+            # The admin's touch list: newest first within a date range, for every campaign the user sees.
+            models.Index(fields=["occurred_at", "id"], name="campaigns_touch_newest"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} on {self.campaign} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class TouchRollup(models.Model):
+    """Touches of one campaign through one account's link on one UTC day, tallied by workers.
+
+    Written only by campaigns.rollups; admin pages read these few rows instead of
+    the touch table. Every figure is recomputable from the touches
+    (rollups.rebuild_touch_rollups). Sums over rows are exact:
+
+    - `clicks`: rows that are not bots; `bots`: rows that are;
+    - `people_first_seen`: visitors whose first touch through this link (or this
+      account without a link) was this row's, so their sum over a link's rows is
+      the link's distinct visitors;
+    - `campaign_people_first_seen`: the same for the campaign as a whole, so the
+      sum over a campaign's rows is its distinct visitors (a person who came
+      through two links counts once).
+
+    "First" means the touch with the lowest id, so a tally in batches and a
+    rebuild from scratch agree row by row.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", db_index=False)
+    account = models.ForeignKey(BrandAccount, on_delete=models.CASCADE, related_name="+")
+    # SET_NULL like Touch.link: the figures of a deleted link move to "no link" with its touches.
+    link = models.ForeignKey(TrackingLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    day = models.DateField(help_text="UTC day of the touches.")
+    clicks = models.PositiveBigIntegerField(default=0)
+    bots = models.PositiveBigIntegerField(default=0)
+    people_first_seen = models.PositiveBigIntegerField(default=0)
+    campaign_people_first_seen = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        # Not unique: a link's deletion turns its rows into "no link" rows beside existing ones (NULLs
+        # are distinct), which still sum correctly. The tally finds a row by this key under its lock.
+        indexes = [models.Index(fields=["campaign", "day"], name="campaigns_rollup_campaign_day")]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.account_id}/{self.link_id} on {self.day}"
+
+
+class TouchRollupVisitor(models.Model):
+    """A visitor seen (not as a bot) in a campaign through a link: the set behind the exact people counts.
+
+    One row per distinct (visitor, campaign, account, link); the tally looks a
+    batch's visitors up here to know who is new, so counting them twice is
+    impossible as long as the tally holds its lock.
+    """
+
+    visitor_id = models.UUIDField()
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(BrandAccount, on_delete=models.CASCADE, related_name="+", db_index=False)
+    link = models.ForeignKey(TrackingLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            # Leads with visitor_id: the tally looks up a batch's visitors by it.
+            models.UniqueConstraint(fields=["visitor_id", "campaign", "account", "link"],
+                                    name="campaigns_touchrollupvisitor_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.visitor_id} in {self.campaign_id} via {self.link_id}"
+
+
+class TouchRollupState(models.Model):
+    """The tally's one row: how far the rollups have counted, and the lock that makes tallies take turns."""
+
+    tallied_through_id = models.BigIntegerField(default=0, help_text="Every touch with an id up to this is counted.")
+    target_id = models.BigIntegerField(null=True, blank=True,
+                                       help_text="The highest touch id committed when target_seen_at was read.")
+    target_seen_at = models.DateTimeField(null=True, blank=True)
+    complete_as_of = models.DateTimeField(null=True, blank=True,
+                                          help_text="Every touch committed before this time is counted.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"tallied through touch {self.tallied_through_id}"

@@ -1,4 +1,4 @@
-"""Periodic sweeps, run by one scheduler process: `manage.py rqcron config.cron`.
+"""Periodic sweeps, run by exactly one scheduler process: `python -m config.scheduler` (see config/scheduler.py).
 
 Each entry enqueues a small idempotent job; the sweeps find their work in the
 database, so a job lost while Redis was down is simply found again next time.
@@ -8,7 +8,10 @@ Run exactly one scheduler per deployment (see docs/operations.md).
 from rq import cron
 
 from accounts.jobs import clear_expired_sessions
-from campaigns.jobs import advance_campaign_schedules
+from campaigns.jobs import advance_campaign_schedules, check_touch_rollups, tally_touches
 
 cron.register(advance_campaign_schedules, queue_name="default", cron="* * * * *")
 cron.register(clear_expired_sessions, queue_name="default", cron="17 * * * *")
+# Tallies take turns on a lock, so a slow run overlapping the next one is safe (it waits, then carries on).
+cron.register(tally_touches, queue_name="tallies", cron="* * * * *")
+cron.register(check_touch_rollups, queue_name="tallies", cron="41 3 * * *", job_timeout=3600)
