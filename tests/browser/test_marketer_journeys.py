@@ -33,7 +33,10 @@ def test_alice_signs_in_to_the_admin_and_finds_her_campaigns_on_the_calendar(des
     entry = desktop.locator(".campaign-calendar li", has_text="Winter Fares").first
     assert "Live" in entry.inner_text()  # the status in words, not only in colour
     assert_accessible(desktop)
-    desktop.emulate_media(color_scheme="dark")  # the admin follows the system's dark theme
+    # The admin follows the system's dark theme. Its links fade between colours (a CSS transition), and
+    # axe must judge the colours the reader ends with, not one half-way through the fade.
+    desktop.emulate_media(color_scheme="dark")
+    wait_for_transitions(desktop)
     assert_accessible(desktop)
     desktop.emulate_media(color_scheme="light")
 
@@ -63,3 +66,12 @@ def test_the_admin_home_links_the_calendar(desktop, alice):
     desktop.get_by_role("link", name="Campaign calendar").click()
     desktop.wait_for_url("**/admin/campaigns/campaign/calendar/")
     assert desktop.get_by_role("heading", level=1).inner_text().startswith("Campaign calendar")
+
+
+def wait_for_transitions(page):
+    """Until no CSS transition is running (polled from here: the page's CSP refuses Playwright's in-page waits)."""
+    for _ in range(100):
+        if page.evaluate("() => document.getAnimations().every(animation => animation.playState === 'finished')"):
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError("the page's transitions never finished")
