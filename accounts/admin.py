@@ -105,7 +105,8 @@ class BrandAccountAdmin(AccountScopedAdmin):
 
     def scope_related_queryset(self, db_field, request, queryset):
         if db_field.name == "parent" and not is_superuser(request):
-            return queryset.filter(pk__in=list(self.get_queryset(request).values_list("pk", flat=True)))
+            # Placing an account under another is an edit of both: only accounts the user manages.
+            return queryset.filter(pk__in=list(self.editable_queryset(request).values_list("pk", flat=True)))
         return super().scope_related_queryset(db_field, request, queryset)
 
     def save_formset(self, request, form, formset, change):

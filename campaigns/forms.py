@@ -70,9 +70,14 @@ class CampaignForm(forms.ModelForm):
         owner = cleaned.get("owner_account")
         if owner is None and self.instance.owner_account_id:
             owner = self.instance.owner_account  # read-only once saved
-        problem = co_accounts_problem(owner=owner, co_accounts=cleaned.get("co_accounts") or [])
+        co_accounts = cleaned.get("co_accounts")
+        problem = co_accounts_problem(owner=owner, co_accounts=co_accounts or [])
         if problem:
             self.add_error("co_accounts", problem)
+        if owner is not None and co_accounts is not None:
+            # The links on the same page are checked against the accounts that will run the campaign once
+            # this save is done, not the ones saved before it (a removed co-account's new link would be dead).
+            self.instance.running_ids_after_save = {owner.pk, *(account.pk for account in co_accounts)}
         if owner:
             self.convert_local_times(owner.timezone)
             self.require_dates_unless_draft()
@@ -170,7 +175,7 @@ class TrackingLinkForm(forms.ModelForm):
 class TrackingLinkFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
-        running = running_account_ids(self.instance)
+        running = getattr(self.instance, "running_ids_after_save", None) or running_account_ids(self.instance)
         for form in self.forms:
             account = form.cleaned_data.get("account") if hasattr(form, "cleaned_data") else None
             if account is None or form.cleaned_data.get("DELETE") or not form.has_changed():

@@ -9,8 +9,9 @@ COMMANDS_THAT_USE_REDIS, config/wsgi.py, config/workers.py, config/scheduler.py)
 the first one starts the server as a daemon, the rest find it answering. A file
 lock makes simultaneous first starts safe. Importing the settings starts
 nothing, so `check`, `makemigrations` or `collectstatic` never leave a server
-behind. Once started, a process never restarts it: a server that was stopped
-stays stopped until its owner (the run command) starts it again.
+behind. A running process never restarts it: a server that was stopped stays
+stopped until a process starts (the run command, or a gunicorn worker that is
+respawned) and finds it gone.
 """
 
 import fcntl

@@ -385,6 +385,14 @@ if PRODUCTION:
     if env_bool("BEHIND_HTTPS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+elif EMBEDDED and PUBLIC_BASE_URL.startswith("https://"):
+    # `make run` published through an HTTPS reverse proxy (docs/operations.md, "Small installs"): trust the
+    # proxy's word that the visitor came over HTTPS (else every sign-in POST fails Django's origin check)
+    # and keep the session and CSRF cookies off plain http.
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if env_bool("BEHIND_HTTPS_PROXY", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Social sign-in posts to our own URL, which redirects to the provider;
 # browsers check form-action on that redirect too.

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -26,6 +27,7 @@ VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 
 sys.path.insert(0, str(ROOT))
+from config import embedded_redis  # noqa: E402  (standard library only until a server is started)
 from scripts.throwaway_postgres import find_bin_dir, throwaway_postgres  # noqa: E402
 
 
@@ -58,7 +60,8 @@ def manage(*args, env=None, **kwargs):
 
 def start_embedded_redis(var_dir):
     code = "import sys; from config import embedded_redis as r; r.ensure_running(sys.argv[1])"
-    subprocess.run([str(PYTHON), "-c", code, str(var_dir)], cwd=ROOT, check=True)
+    if subprocess.run([str(PYTHON), "-c", code, str(var_dir)], cwd=ROOT).returncode != 0:
+        sys.exit("chorus: the embedded Redis did not start; see the message above")
 
 
 def stop_embedded_redis(var_dir):
@@ -149,17 +152,6 @@ def serve(mode):
     env = embedded_env(mode, port)
     var_dir = Path(env.get("CHORUS_VAR_DIR") or ROOT / "var")
     started_redis = False
-    if not env.get("REDIS_URL"):
-        # This command owns the embedded Redis: started here for the three processes, stopped on exit.
-        check = subprocess.run(
-            [str(PYTHON), "-c", "import sys; from config import embedded_redis as r; "
-             "was = r.is_answering(r.socket_path(sys.argv[1])); r.ensure_running(sys.argv[1]); "
-             "sys.exit(0 if was else 3)", str(var_dir)],
-            cwd=ROOT,
-        )
-        if check.returncode not in (0, 3):
-            sys.exit("chorus: the embedded Redis did not start; see the message above")
-        started_redis = check.returncode == 3
     state = {"stopping": False, "hurry": False}
 
     def on_signal(signum, frame):
@@ -175,11 +167,21 @@ def serve(mode):
     signal.signal(signal.SIGTERM, on_signal)
     processes = {}
     try:
+        if not env.get("REDIS_URL"):
+            # This command owns the embedded Redis: started here for the three processes, stopped on exit
+            # (decided before starting it, so a Ctrl-C during the start still stops it).
+            started_redis = not embedded_redis.is_answering(embedded_redis.socket_path(var_dir))
+            start_embedded_redis(var_dir)
         if manage("migrate", "--no-input", env=env, stdout=subprocess.DEVNULL).returncode != 0:
             say("migrate failed; see the message above")
             return 1
         demo = None
-        if env.get("CHORUS_DEMO", "1") != "0":
+        published = urllib.parse.urlsplit(env["PUBLIC_BASE_URL"]).hostname not in {"127.0.0.1", "localhost", "::1"}
+        if published and env.get("CHORUS_DEMO", "1") != "0":
+            # Demo logins share a published password: never on an address the world can reach by default.
+            say(f"PUBLIC_BASE_URL is {env['PUBLIC_BASE_URL']}: the demo (logins with a published password) is not "
+                "loaded; run `manage.py demo --yes-create-demo-logins` to add it anyway")
+        elif env.get("CHORUS_DEMO", "1") != "0":
             # An empty database gets the demo; with DEBUG off that needs the explicit flag (see the demo command).
             demo = manage("demo", "--if-empty", "--yes-create-demo-logins", env=env, capture_output=True, text=True)
             if demo.returncode != 0:
@@ -199,8 +201,8 @@ def serve(mode):
             "scheduler": [str(PYTHON), "-m", "config.scheduler", "config.cron"],
         }
         # Each in its own session: Ctrl-C reaches this process only, which then stops them in order.
-        processes = {name: subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-                     for name, command in commands.items()}
+        for name, command in commands.items():  # one at a time, so a Ctrl-C meanwhile stops those started
+            processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
         health = wait_for_health(f"http://127.0.0.1:{port}/healthz", processes)
         if health is None:
             say("a process did not start; stopping the others")

@@ -44,15 +44,20 @@ class TrackingLinkInline(AccountScopedInline, admin.TabularInline):
         return super().get_formset(request, obj, **kwargs)
 
     def scope_related_queryset(self, db_field, request, queryset):
-        """The account menu: active accounts running this campaign (on a new campaign, the owner candidates)."""
+        """The account menu: active accounts running this campaign that the user may edit.
+
+        A link credits its account with every touch (and later sale) it brings, so only someone with an
+        edit role in that account may make one for it, even on a campaign they own.
+        """
         if db_field.name != "account":
             return super().scope_related_queryset(db_field, request, queryset)
+        queryset = queryset.filter(active=True)
         campaign = getattr(request, PARENT_ATTRIBUTE, None)
         if campaign is not None and campaign.pk is not None:
-            return queryset.filter(pk__in=running_account_ids(campaign), active=True)
+            queryset = queryset.filter(pk__in=running_account_ids(campaign))
         if is_superuser(request):
-            return queryset.filter(active=True)
-        return queryset.filter(pk__in=account_ids_with(request, self.edit_roles), active=True)
+            return queryset
+        return queryset.filter(pk__in=account_ids_with(request, self.edit_roles))
 
     @admin.display(description="Link to post")
     def share_url(self, link):

@@ -240,3 +240,16 @@ def test_a_duplicate_handle_is_refused_by_the_form_not_the_database(client, alic
     response = client.post(change_url(main_account), data)
     assert response.status_code == 200
     assert b"each handle belongs to one brand account" in response.content
+
+
+def test_the_parent_menu_offers_only_accounts_the_user_manages(client, alice, main_account, deals_account):
+    """Looking at an account (as its analyst) is no right to place one's own account under it."""
+    add_member(account=deals_account, user=alice, role=Role.ANALYST)
+    client.force_login(alice)
+    data = membership_post(main_account, [])
+    data["parent"] = deals_account.pk
+    response = client.post(change_url(main_account), data)
+    assert response.status_code == 200
+    assert b"Select a valid choice" in response.content
+    main_account.refresh_from_db()
+    assert main_account.parent is None

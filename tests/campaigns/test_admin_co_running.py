@@ -123,3 +123,54 @@ def test_a_save_re_checks_the_edit_right_on_the_object(bob, co_run):
     campaign_admin = admin.site._registry[Campaign]
     with pytest.raises(PermissionDenied):
         campaign_admin.save_model(request_as(bob), co_run, form=None, change=True)
+
+
+def test_the_history_names_the_owners_staff_without_their_address(client, alice, bob, co_run, deals_account):
+    client.force_login(alice)
+    client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), {
+        "owner_account": co_run.owner_account_id, "co_accounts": [deals_account.pk], "name": "Renamed",
+        "slug": co_run.slug,
+        "starts_local": "2026-11-30 12:00", "ends_local": "2026-12-06 12:00", "headline": "", "body": "",
+        "hero_alt": "", "utm_source": "", "utm_medium": "social", "utm_campaign": "", "baseline_days": "28",
+        "links-TOTAL_FORMS": "0", "links-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+    })
+    client.force_login(bob)
+    html = client.get(reverse("admin:campaigns_campaign_history", args=[co_run.pk])).content.decode()
+    assert "<td>Alice</td>" in html
+    assert "alice@example.org" not in html
+
+
+def test_links_are_made_only_for_accounts_the_user_may_edit(client, bob, deals_account, main_account):
+    """Bob may invite the main account to co-run his campaign, but not credit it with links of his."""
+    campaign = make_campaign(deals_account, slug="bob-sale", name="Bob Sale", starts_at=NOW, ends_at=NOW + DAY)
+    campaign.co_accounts.add(main_account)
+    client.force_login(bob)
+    html = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    menu = html.split('name="links-__prefix__-account"')[1].split("</select>")[0]
+    assert "Bob Deals" in menu and "Alice Air" not in menu
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[campaign.pk]), {
+        "owner_account": deals_account.pk, "co_accounts": [main_account.pk], "name": "Bob Sale", "slug": "bob-sale",
+        "starts_local": "2026-12-01 12:00", "ends_local": "2026-12-02 12:00", "headline": "", "body": "",
+        "hero_alt": "", "utm_source": "", "utm_medium": "social", "utm_campaign": "", "baseline_days": "28",
+        "links-TOTAL_FORMS": "1", "links-INITIAL_FORMS": "0", "links-0-account": main_account.pk,
+        "links-0-platform": "x", "links-0-channel": "post", "links-0-label": "", "links-0-destination_url": "",
+        "links-0-active": "on", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+    })
+    assert response.status_code == 200
+    assert b"Select a valid choice" in response.content
+    assert not TrackingLink.objects.filter(account=main_account).exists()
+
+
+def test_a_link_for_a_co_account_removed_in_the_same_save_is_refused(client, superuser, co_run, deals_account):
+    client.force_login(superuser)
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), {
+        "owner_account": co_run.owner_account_id, "co_accounts": [], "name": co_run.name, "slug": co_run.slug,
+        "starts_local": "2026-11-30 12:00", "ends_local": "2026-12-06 12:00", "headline": "", "body": "",
+        "hero_alt": "", "utm_source": "", "utm_medium": "social", "utm_campaign": "", "baseline_days": "28",
+        "links-TOTAL_FORMS": "1", "links-INITIAL_FORMS": "0", "links-0-account": deals_account.pk,
+        "links-0-platform": "x", "links-0-channel": "post", "links-0-label": "", "links-0-destination_url": "",
+        "links-0-active": "on", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+    })
+    assert response.status_code == 200
+    assert b"does not run this campaign" in response.content
+    assert not co_run.links.exists()

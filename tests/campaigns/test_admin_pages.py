@@ -132,9 +132,11 @@ def test_the_slug_help_text_shows_its_example_address(client, alice):
 
 
 def test_the_link_account_menu_offers_only_active_accounts_running_the_campaign(client, alice, live, deals_account):
+    """…and only those the user may edit: a link credits its account with what it brings."""
     from accounts.models import BrandAccount
 
     live.co_accounts.add(deals_account)
+    add_member(account=deals_account, user=alice, role=Role.MARKETER)
     BrandAccount.objects.create(name="Stranger Shop", slug="stranger")
     BrandAccount.objects.create(name="Old Persona", slug="old-persona", active=False)
     client.force_login(alice)

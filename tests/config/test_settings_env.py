@@ -166,3 +166,19 @@ def test_allauth_gets_the_same_trusted_proxy_count(tmp_path):
     printed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                              timeout=60)
     assert printed.stdout.split() == ["2", "2"], printed.stderr
+
+
+def test_the_embedded_mode_behind_an_https_proxy_trusts_it_and_keeps_cookies_secure(tmp_path):
+    """`make run` published through an HTTPS proxy: without the proxy header every sign-in POST would fail
+    Django's origin check, and cookies would travel on plain http."""
+    code = ("from django.conf import settings as s; "
+            "print(getattr(s, 'SECURE_PROXY_SSL_HEADER', None), s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)")
+    env = {**environment_for(tmp_path), "CHORUS_EMBEDDED": "1", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    published = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=ROOT,
+                               env={**env, "PUBLIC_BASE_URL": "https://chorus.example.com",
+                                    "ALLOWED_HOSTS": "chorus.example.com"},
+                               capture_output=True, text=True, timeout=60)
+    assert published.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https') True True", published.stderr
+    local = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert local.stdout.strip() == "None False False", local.stderr
