@@ -81,6 +81,12 @@ def record_touch(*, visitor_id, campaign, account, kind, facts, user=None, link=
             "the campaign's owner or one of its co-running accounts. Record it for one of those, or add the "
             "account to the campaign's co-running accounts first."
         )
+    link_facts = getattr(link, "__dict__", {})
+    if ("campaign_id" in link_facts and link.campaign_id != campaign_id) or (
+            "account_id" in link_facts and link.account_id != account_id):
+        raise TouchRefused(f"Tracking link {link.pk} belongs to campaign {link.campaign_id} and account "
+                           f"{link.account_id}; record its touches for those, not campaign {campaign_id} and "
+                           f"account {account_id}.")
     values = {
         "visitor_id": visitor_id,
         "user_id": getattr(user, "pk", user),

@@ -99,3 +99,19 @@ def test_a_clicked_links_check_does_not_vouch_for_other_accounts(link, deals_acc
     other = BrandAccount.objects.create(name="Carol Care", slug="carol-care")
     with pytest.raises(TouchRefused):
         touch(clicked.campaign, other)
+
+
+def test_a_link_of_another_campaign_or_account_is_refused(link, live_campaign, main_account, deals_account):
+    """Later callers pass links too: a touch may not mix one campaign's link with another's credit."""
+    from campaigns.touches import TouchRefused
+    from tests.campaigns.conftest import make_campaign
+
+    other = make_campaign(main_account, slug="other-one")
+    with pytest.raises(TouchRefused, match="belongs to campaign"):
+        record_touch(visitor_id=uuid.uuid4(), campaign=other, account=main_account, link=link,
+                     kind=Touch.Kind.LINK_CLICK, facts=TouchFacts())
+    live_campaign.co_accounts.add(deals_account)
+    with pytest.raises(TouchRefused, match="belongs to campaign"):
+        record_touch(visitor_id=uuid.uuid4(), campaign=live_campaign, account=deals_account, link=link,
+                     kind=Touch.Kind.LINK_CLICK, facts=TouchFacts())
+    assert not Touch.objects.exists()
