@@ -176,10 +176,22 @@ class TrackingLinkFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         running = getattr(self.instance, "running_ids_after_save", None) or running_account_ids(self.instance)
+        kept = []
         for form in self.forms:
-            account = form.cleaned_data.get("account") if hasattr(form, "cleaned_data") else None
-            if account is None or form.cleaned_data.get("DELETE") or not form.has_changed():
+            if not hasattr(form, "cleaned_data"):
+                continue
+            if form.cleaned_data.get("DELETE"):
+                # A link that has brought touches stays: sales are credited to it (and its figures).
+                link = form.instance
+                if link.pk is not None and link.touches.exists():
+                    kept.append(f"/l/{link.code} has recorded touches that sales may be credited to, so it "
+                                "cannot be deleted; untick Active to switch it off instead.")
+                continue
+            account = form.cleaned_data.get("account")
+            if account is None or not form.has_changed():
                 continue
             problem = link_account_problem(campaign=self.instance, account=account, running_ids=running)
             if problem:
                 form.add_error("account", problem)
+        if kept:
+            raise forms.ValidationError(kept)

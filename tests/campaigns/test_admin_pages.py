@@ -199,3 +199,27 @@ def test_a_later_app_can_add_its_part_to_the_campaign_page(client, alice, live):
         assert "Contributed old addresses" in client.get(change_url(live)).content.decode()
     finally:
         CampaignAdmin.inlines = before
+
+
+def test_a_link_with_touches_cannot_be_deleted_only_switched_off(client, alice, live):
+    import uuid
+
+    from campaigns.models import Touch
+    from campaigns.touches import TouchFacts, record_touch
+
+    link = TrackingLink.objects.create(campaign=live, account=live.owner_account, label="bio")
+    record_touch(visitor_id=uuid.uuid4(), campaign=live, account=live.owner_account, link=link,
+                 kind=Touch.Kind.LINK_CLICK, facts=TouchFacts())
+    client.force_login(alice)
+    response = client.post(change_url(live), {
+        "owner_account": live.owner_account_id, "name": live.name, "slug": live.slug,
+        "starts_local": "2026-11-30 12:00", "ends_local": "2026-12-11 12:00", "headline": "", "body": "",
+        "hero_alt": "", "utm_source": "", "utm_medium": "social", "utm_campaign": "", "baseline_days": "28",
+        "links-TOTAL_FORMS": "1", "links-INITIAL_FORMS": "1", "links-0-id": link.pk, "links-0-campaign": live.pk,
+        "links-0-account": live.owner_account_id, "links-0-platform": "other", "links-0-channel": "post",
+        "links-0-label": "bio", "links-0-destination_url": "", "links-0-active": "on", "links-0-DELETE": "on",
+        "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+    })
+    assert response.status_code == 200
+    assert "untick Active to switch it off instead" in response.content.decode()
+    assert TrackingLink.objects.filter(pk=link.pk).exists()
