@@ -173,12 +173,24 @@ class TrackingLinkForm(forms.ModelForm):
 
 
 class TrackingLinkFormSet(forms.BaseInlineFormSet):
+    #: Accounts whose links the user may make and change (None: any). The admin sets it per request.
+    editable_account_ids = None
+
+    def not_editable(self, account_id):
+        return self.editable_account_ids is not None and account_id not in self.editable_account_ids
+
     def clean(self):
         super().clean()
         running = getattr(self.instance, "running_ids_after_save", None) or running_account_ids(self.instance)
         kept = []
         for form in self.forms:
             if not hasattr(form, "cleaned_data"):
+                continue
+            initial_account_id = form.instance.account_id if form.instance.pk else None
+            touched = form.has_changed() or form.cleaned_data.get("DELETE")
+            if touched and initial_account_id is not None and self.not_editable(initial_account_id):
+                kept.append(f"/l/{form.instance.code} belongs to {form.instance.account}: only its own marketers "
+                            "change or delete it. Nothing was saved; undo the change to that row.")
                 continue
             if form.cleaned_data.get("DELETE"):
                 # A link that has brought touches stays: sales are credited to it (and its figures).
@@ -189,6 +201,9 @@ class TrackingLinkFormSet(forms.BaseInlineFormSet):
                 continue
             account = form.cleaned_data.get("account")
             if account is None or not form.has_changed():
+                continue
+            if self.not_editable(account.pk):
+                form.add_error("account", f"Only {account}'s own marketers make links for it.")
                 continue
             problem = link_account_problem(campaign=self.instance, account=account, running_ids=running)
             if problem:

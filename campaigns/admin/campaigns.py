@@ -151,9 +151,17 @@ class CampaignAdmin(AccountScopedAdmin):
     def get_changelist(self, request, **kwargs):
         return CampaignChangeList
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        request.campaign_being_edited = obj  # for the co-running menu below (the admin is shared by requests)
+        return super().get_form(request, obj, change, **kwargs)
+
     def scope_related_queryset(self, db_field, request, queryset):
-        # Any active account of the brand may be invited to co-run; its own objects stay hidden.
+        # Any active account of the brand may be invited to co-run (its own objects stay hidden), except
+        # the owner itself.
         if db_field.name == "co_accounts":
+            campaign = getattr(request, "campaign_being_edited", None)
+            if campaign is not None:
+                queryset = queryset.exclude(pk=campaign.owner_account_id)
             return queryset.filter(active=True)
         return super().scope_related_queryset(db_field, request, queryset)
 

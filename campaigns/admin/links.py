@@ -41,13 +41,18 @@ class TrackingLinkInline(AccountScopedInline, admin.TabularInline):
         # The account menu depends on the campaign (its running accounts); the admin instance is shared
         # between requests, so the campaign travels on the request.
         setattr(request, PARENT_ATTRIBUTE, obj)
-        return super().get_formset(request, obj, **kwargs)
+        formset = super().get_formset(request, obj, **kwargs)  # a new class per call: safe to set on
+        formset.editable_account_ids = None if is_superuser(request) else set(
+            account_ids_with(request, self.edit_roles))
+        return formset
 
     def scope_related_queryset(self, db_field, request, queryset):
         """The account menu: active accounts running this campaign that the user may edit.
 
         A link credits its account with every touch (and later sale) it brings, so only someone with an
-        edit role in that account may make one for it, even on a campaign they own.
+        edit role in that account may make or change one for it, even on a campaign they own. Accounts of
+        the campaign's existing links stay in the menu so those rows show who they belong to; the formset
+        refuses any change to a row of an account the user may not edit.
         """
         if db_field.name != "account":
             return super().scope_related_queryset(db_field, request, queryset)
@@ -57,7 +62,10 @@ class TrackingLinkInline(AccountScopedInline, admin.TabularInline):
             queryset = queryset.filter(pk__in=running_account_ids(campaign))
         if is_superuser(request):
             return queryset
-        return queryset.filter(pk__in=account_ids_with(request, self.edit_roles))
+        shown = set(account_ids_with(request, self.edit_roles))
+        if campaign is not None and campaign.pk is not None:
+            shown |= set(campaign.links.values_list("account_id", flat=True))
+        return queryset.filter(pk__in=shown)
 
     @admin.display(description="Link to post")
     def share_url(self, link):

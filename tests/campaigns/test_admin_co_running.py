@@ -174,3 +174,30 @@ def test_a_link_for_a_co_account_removed_in_the_same_save_is_refused(client, sup
     assert response.status_code == 200
     assert b"does not run this campaign" in response.content
     assert not co_run.links.exists()
+
+
+def test_the_owner_sees_a_co_accounts_links_but_cannot_change_them(client, alice, co_run, deals_account):
+    link = TrackingLink.objects.create(campaign=co_run, account=deals_account, platform="x", label="deals post")
+    client.force_login(alice)
+    html = client.get(reverse("admin:campaigns_campaign_change", args=[co_run.pk])).content.decode()
+    row = html.split('name="links-0-account"')[1].split("</select>")[0]
+    assert f'<option value="{deals_account.pk}" selected>Bob Deals</option>' in row  # shown for what it is
+    data = {
+        "owner_account": co_run.owner_account_id, "co_accounts": [deals_account.pk], "name": co_run.name,
+        "slug": co_run.slug, "starts_local": "2026-11-30 12:00", "ends_local": "2026-12-06 12:00", "headline": "",
+        "body": "", "hero_alt": "", "utm_source": "", "utm_medium": "social", "utm_campaign": "",
+        "baseline_days": "28", "links-TOTAL_FORMS": "1", "links-INITIAL_FORMS": "1", "links-0-id": link.pk,
+        "links-0-campaign": co_run.pk, "links-0-account": deals_account.pk, "links-0-platform": "x",
+        "links-0-channel": "post", "links-0-label": "deals post", "links-0-destination_url": "",
+        "links-0-active": "on", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), {**data, "name": "Kept"})
+    assert response.status_code == 302  # an untouched row of another account does not block her save
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]),
+                           {**data, "links-0-active": ""})
+    assert "only its own marketers change or delete it" in response.content.decode()
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]),
+                           {**data, "links-0-DELETE": "on"})
+    assert "only its own marketers change or delete it" in response.content.decode()
+    link.refresh_from_db()
+    assert link.active

@@ -223,3 +223,10 @@ def test_a_link_with_touches_cannot_be_deleted_only_switched_off(client, alice, 
     assert response.status_code == 200
     assert "untick Active to switch it off instead" in response.content.decode()
     assert TrackingLink.objects.filter(pk=link.pk).exists()
+
+
+def test_the_owner_is_not_offered_as_its_own_co_running_account(client, alice, live):
+    client.force_login(alice)
+    html = client.get(change_url(live)).content.decode()
+    menu = html.split('name="co_accounts"')[1].split("</select>")[0]
+    assert "Alice Air" not in menu
