@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.scoping import AccountScopedAdmin, AccountScopingMixin
 from campaigns.models import Campaign, TrackingLink
-from tests.campaigns.conftest import DAY, NOW, make_campaign
+from tests.campaigns.conftest import DAY, NOW, campaign_page_post, make_campaign
 
 Status = Campaign.Status
 
@@ -71,14 +71,8 @@ def test_it_offers_a_co_running_marketer_no_campaign_he_may_only_view(bob, co_ru
 
 def test_a_crafted_post_cannot_add_a_link_to_a_co_run_campaign(client, bob, co_run, deals_account):
     client.force_login(bob)
-    response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), {
-        "owner_account": co_run.owner_account_id, "name": co_run.name, "slug": co_run.slug,
-        "starts_local": "2026-11-30 12:00", "ends_local": "2026-12-06 12:00", "headline": "", "body": "",
-        "hero_alt": "", "utm_source": "", "utm_medium": "social", "utm_campaign": "", "baseline_days": "28",
-        "links-TOTAL_FORMS": "1", "links-INITIAL_FORMS": "0", "links-0-account": deals_account.pk,
-        "links-0-platform": "x", "links-0-channel": "post", "links-0-label": "bob", "links-0-destination_url": "",
-        "links-0-active": "on", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-    })
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), campaign_page_post(
+        co_run, links=[{"account": deals_account.pk, "platform": "x", "label": "bob"}]))
     assert response.status_code == 403
     assert not co_run.links.exists()
 
@@ -127,13 +121,8 @@ def test_a_save_re_checks_the_edit_right_on_the_object(bob, co_run):
 
 def test_the_history_names_the_owners_staff_without_their_address(client, alice, bob, co_run, deals_account):
     client.force_login(alice)
-    client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), {
-        "owner_account": co_run.owner_account_id, "co_accounts": [deals_account.pk], "name": "Renamed",
-        "slug": co_run.slug,
-        "starts_local": "2026-11-30 12:00", "ends_local": "2026-12-06 12:00", "headline": "", "body": "",
-        "hero_alt": "", "utm_source": "", "utm_medium": "social", "utm_campaign": "", "baseline_days": "28",
-        "links-TOTAL_FORMS": "0", "links-INITIAL_FORMS": "0", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-    })
+    client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), campaign_page_post(co_run,
+                                                                                                name="Renamed"))
     client.force_login(bob)
     html = client.get(reverse("admin:campaigns_campaign_history", args=[co_run.pk])).content.decode()
     assert "<td>Alice</td>" in html
@@ -148,14 +137,8 @@ def test_links_are_made_only_for_accounts_the_user_may_edit(client, bob, deals_a
     html = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
     menu = html.split('name="links-__prefix__-account"')[1].split("</select>")[0]
     assert "Bob Deals" in menu and "Alice Air" not in menu
-    response = client.post(reverse("admin:campaigns_campaign_change", args=[campaign.pk]), {
-        "owner_account": deals_account.pk, "co_accounts": [main_account.pk], "name": "Bob Sale", "slug": "bob-sale",
-        "starts_local": "2026-12-01 12:00", "ends_local": "2026-12-02 12:00", "headline": "", "body": "",
-        "hero_alt": "", "utm_source": "", "utm_medium": "social", "utm_campaign": "", "baseline_days": "28",
-        "links-TOTAL_FORMS": "1", "links-INITIAL_FORMS": "0", "links-0-account": main_account.pk,
-        "links-0-platform": "x", "links-0-channel": "post", "links-0-label": "", "links-0-destination_url": "",
-        "links-0-active": "on", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-    })
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[campaign.pk]), campaign_page_post(
+        campaign, links=[{"account": main_account.pk, "platform": "x"}]))
     assert response.status_code == 200
     assert b"Select a valid choice" in response.content
     assert not TrackingLink.objects.filter(account=main_account).exists()
@@ -163,14 +146,8 @@ def test_links_are_made_only_for_accounts_the_user_may_edit(client, bob, deals_a
 
 def test_a_link_for_a_co_account_removed_in_the_same_save_is_refused(client, superuser, co_run, deals_account):
     client.force_login(superuser)
-    response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), {
-        "owner_account": co_run.owner_account_id, "co_accounts": [], "name": co_run.name, "slug": co_run.slug,
-        "starts_local": "2026-11-30 12:00", "ends_local": "2026-12-06 12:00", "headline": "", "body": "",
-        "hero_alt": "", "utm_source": "", "utm_medium": "social", "utm_campaign": "", "baseline_days": "28",
-        "links-TOTAL_FORMS": "1", "links-INITIAL_FORMS": "0", "links-0-account": deals_account.pk,
-        "links-0-platform": "x", "links-0-channel": "post", "links-0-label": "", "links-0-destination_url": "",
-        "links-0-active": "on", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-    })
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), campaign_page_post(
+        co_run, co_accounts=[], links=[{"account": deals_account.pk, "platform": "x"}]))
     assert response.status_code == 200
     assert b"does not run this campaign" in response.content
     assert not co_run.links.exists()
@@ -182,15 +159,8 @@ def test_the_owner_sees_a_co_accounts_links_but_cannot_change_them(client, alice
     html = client.get(reverse("admin:campaigns_campaign_change", args=[co_run.pk])).content.decode()
     row = html.split('name="links-0-account"')[1].split("</select>")[0]
     assert f'<option value="{deals_account.pk}" selected>Bob Deals</option>' in row  # shown for what it is
-    data = {
-        "owner_account": co_run.owner_account_id, "co_accounts": [deals_account.pk], "name": co_run.name,
-        "slug": co_run.slug, "starts_local": "2026-11-30 12:00", "ends_local": "2026-12-06 12:00", "headline": "",
-        "body": "", "hero_alt": "", "utm_source": "", "utm_medium": "social", "utm_campaign": "",
-        "baseline_days": "28", "links-TOTAL_FORMS": "1", "links-INITIAL_FORMS": "1", "links-0-id": link.pk,
-        "links-0-campaign": co_run.pk, "links-0-account": deals_account.pk, "links-0-platform": "x",
-        "links-0-channel": "post", "links-0-label": "deals post", "links-0-destination_url": "",
-        "links-0-active": "on", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-    }
+    data = campaign_page_post(co_run, links=[{"id": link.pk, "account": deals_account.pk, "platform": "x",
+                                              "label": "deals post"}])
     response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), {**data, "name": "Kept"})
     assert response.status_code == 302  # an untouched row of another account does not block her save
     response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]),

@@ -8,7 +8,7 @@ from accounts.memberships import add_member
 from accounts.roles import Role
 from campaigns.models import Campaign, CampaignEvent, TrackingLink
 from campaigns.status import StatusChangeRefused, change_status
-from tests.campaigns.conftest import DAY, NOW, make_campaign
+from tests.campaigns.conftest import DAY, NOW, campaign_page_post, make_campaign
 from tests.conftest import make_user
 
 Status = Campaign.Status
@@ -211,15 +211,8 @@ def test_a_link_with_touches_cannot_be_deleted_only_switched_off(client, alice, 
     record_touch(visitor_id=uuid.uuid4(), campaign=live, account=live.owner_account, link=link,
                  kind=Touch.Kind.LINK_CLICK, facts=TouchFacts())
     client.force_login(alice)
-    response = client.post(change_url(live), {
-        "owner_account": live.owner_account_id, "name": live.name, "slug": live.slug,
-        "starts_local": "2026-11-30 12:00", "ends_local": "2026-12-11 12:00", "headline": "", "body": "",
-        "hero_alt": "", "utm_source": "", "utm_medium": "social", "utm_campaign": "", "baseline_days": "28",
-        "links-TOTAL_FORMS": "1", "links-INITIAL_FORMS": "1", "links-0-id": link.pk, "links-0-campaign": live.pk,
-        "links-0-account": live.owner_account_id, "links-0-platform": "other", "links-0-channel": "post",
-        "links-0-label": "bio", "links-0-destination_url": "", "links-0-active": "on", "links-0-DELETE": "on",
-        "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-    })
+    response = client.post(change_url(live), campaign_page_post(live, links=[
+        {"id": link.pk, "account": live.owner_account_id, "label": "bio", "DELETE": "on"}]))
     assert response.status_code == 200
     assert "untick Active to switch it off instead" in response.content.decode()
     assert TrackingLink.objects.filter(pk=link.pk).exists()

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.status import change_status
-from tests.campaigns.conftest import DAY, NOW, make_campaign
+from tests.campaigns.conftest import DAY, NOW, campaign_page_post, make_campaign
 from tests.concurrency import run_concurrently
 
 Status = Campaign.Status
@@ -18,20 +18,6 @@ Status = Campaign.Status
 
 def change_url(campaign):
     return reverse("admin:campaigns_campaign_change", args=[campaign.pk])
-
-
-def posted_form(campaign, **overrides):
-    """What the campaign page posts back, as the browser had it when the page was opened."""
-    data = {
-        "owner_account": campaign.owner_account_id, "name": campaign.name, "slug": campaign.slug,
-        "starts_local": "2026-11-30 12:00", "ends_local": "2026-12-11 12:00",
-        "headline": campaign.headline, "body": campaign.body, "hero_alt": "", "utm_source": "",
-        "utm_medium": "social", "utm_campaign": "", "baseline_days": "28",
-        "links-TOTAL_FORMS": "0", "links-INITIAL_FORMS": "0",
-        "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.fixture
@@ -44,7 +30,7 @@ def test_it_keeps_a_pause_that_landed_while_the_form_was_open(client, alice, run
     client.force_login(alice)
     assert client.get(change_url(running)).status_code == 200  # the marketer opens the page: live
     change_status(campaign=Campaign.objects.get(pk=running.pk), to=Status.PAUSED, by=alice, at=NOW)
-    response = client.post(change_url(running), posted_form(running, headline="New headline"))
+    response = client.post(change_url(running), campaign_page_post(running, headline="New headline"))
     assert response.status_code == 302, response.content.decode()[:2000]
     running.refresh_from_db()
     assert running.status == Status.PAUSED
@@ -65,7 +51,7 @@ def test_it_keeps_a_pause_that_lands_while_the_save_is_being_processed(client, a
 
     monkeypatch.setattr(CampaignForm, "clean", clean_while_someone_pauses)
     client.force_login(alice)
-    response = client.post(change_url(running), posted_form(running, headline="Saved during a pause"))
+    response = client.post(change_url(running), campaign_page_post(running, headline="Saved during a pause"))
     assert response.status_code == 302, response.content.decode()[:2000]
     running.refresh_from_db()
     assert running.status == Status.PAUSED
@@ -78,7 +64,7 @@ def test_it_writes_only_the_forms_columns(client, alice, running, django_capture
 
     client.force_login(alice)
     with CaptureQueriesContext(connection) as queries:
-        client.post(change_url(running), posted_form(running, headline="Another"))
+        client.post(change_url(running), campaign_page_post(running, headline="Another"))
     updates = [query["sql"] for query in queries if query["sql"].startswith('UPDATE "campaigns_campaign"')]
     assert updates and all('"status"' not in sql for sql in updates)
 
@@ -95,7 +81,8 @@ def test_it_never_reverts_a_concurrent_pause(alice, running):
         client.get(change_url(running))
 
         def save_form(client=client, round_number=round_number):
-            return client.post(change_url(running), posted_form(running, headline=f"Round {round_number}")).status_code
+            data = campaign_page_post(running, headline=f"Round {round_number}")
+            return client.post(change_url(running), data).status_code
 
         def pause():
             return change_status(campaign=Campaign.objects.get(pk=running.pk), to=Status.PAUSED, at=NOW)
@@ -112,7 +99,7 @@ def test_it_refuses_to_blank_the_dates_of_a_scheduled_campaign(client, alice, ma
     campaign = make_campaign(main_account, slug="soon", status=Status.SCHEDULED, starts_at=NOW + DAY,
                              ends_at=NOW + 5 * DAY)
     client.force_login(alice)
-    response = client.post(change_url(campaign), posted_form(campaign, starts_local="", ends_local=""))
+    response = client.post(change_url(campaign), campaign_page_post(campaign, starts_local="", ends_local=""))
     assert response.status_code == 200
     assert b"A scheduled campaign needs a start and an end" in response.content
     campaign.refresh_from_db()
@@ -122,7 +109,7 @@ def test_it_refuses_to_blank_the_dates_of_a_scheduled_campaign(client, alice, ma
 def test_a_draft_may_lose_its_dates(client, alice, main_account):
     campaign = make_campaign(main_account, slug="idea", starts_at=NOW + DAY, ends_at=NOW + 5 * DAY)
     client.force_login(alice)
-    response = client.post(change_url(campaign), posted_form(campaign, starts_local="", ends_local=""))
+    response = client.post(change_url(campaign), campaign_page_post(campaign, starts_local="", ends_local=""))
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.starts_at is None and campaign.ends_at is None
@@ -139,11 +126,11 @@ def test_a_save_that_changed_nothing_writes_no_history(client, alice, running):
     from django.contrib.admin.models import LogEntry
 
     client.force_login(alice)
-    client.post(change_url(running), posted_form(running, starts_local="2026-11-30 12:00",
+    client.post(change_url(running), campaign_page_post(running, starts_local="2026-11-30 12:00",
                                                  ends_local="2026-12-11 12:00"))
     first = LogEntry.objects.count()
-    client.post(change_url(running), posted_form(running))
-    client.post(change_url(running), posted_form(running))
+    client.post(change_url(running), campaign_page_post(running))
+    client.post(change_url(running), campaign_page_post(running))
     assert LogEntry.objects.count() == first
-    client.post(change_url(running), posted_form(running, headline="Changed"))
+    client.post(change_url(running), campaign_page_post(running, headline="Changed"))
     assert LogEntry.objects.count() == first + 1
