@@ -296,6 +296,9 @@ class TouchRollupState(models.Model):
     target_id = models.BigIntegerField(null=True, blank=True,
                                        help_text="The highest touch id committed when target_seen_at was read.")
     target_seen_at = models.DateTimeField(null=True, blank=True)
+    target_horizon = models.BigIntegerField(
+        null=True, blank=True,
+        help_text="PostgreSQL: the first transaction id not started when the target was read (pg_snapshot_xmax).")
     complete_as_of = models.DateTimeField(null=True, blank=True,
                                           help_text="Every touch committed before this time is counted.")
     updated_at = models.DateTimeField(auto_now=True)

@@ -20,9 +20,12 @@ How far the tally has counted (`TouchRollupState`, one row):
 - Touch ids come from one sequence but are not committed in order: a click
   that took id 100 may commit after the click that took id 101 was tallied.
   So the tally never goes past a *target*: the highest committed id read at
-  least SAFETY_LAG earlier. Any id below it was handed out before that read,
-  and the click path is one short INSERT, so by then it has committed or
-  rolled back. (SQLite commits one writer at a time, in id order.) The figures
+  least SAFETY_LAG earlier. Any id below it was handed out before that read.
+  On PostgreSQL the tally also waits until every transaction that was running
+  when the target was read has ended (`pg_snapshot_xmin` past the horizon
+  read with it), so a touch written inside a slow transaction — a giveaway
+  entry, a referral purchase — is never skipped, however long it takes to
+  commit. (SQLite commits one writer at a time, in id order.) The figures
   are then complete for every touch committed before that read
   (`complete_as_of`), which the admin shows as "as of HH:MM".
 - Ids need not be dense: batches are "the next BATCH_SIZE ids above the
@@ -88,7 +91,7 @@ def tally_new_touches(*, at=None, safety_lag=SAFETY_LAG, batch_size=BATCH_SIZE, 
         with transaction.atomic():
             state = locked_state()
             if state.target_id is not None and state.tallied_through_id < state.target_id:
-                if state.target_seen_at > clock() - safety_lag:
+                if state.target_seen_at > clock() - safety_lag or not writers_finished(state.target_horizon):
                     return counted
                 counted += tally_batch(state, batch_size=batch_size)
                 batches += 1
@@ -97,6 +100,7 @@ def tally_new_touches(*, at=None, safety_lag=SAFETY_LAG, batch_size=BATCH_SIZE, 
             if state.target_seen_at is not None:
                 state.complete_as_of = state.target_seen_at
             if not observed:  # one new target per run, so a busy table cannot keep a run going forever
+                state.target_horizon = transaction_horizon()
                 state.target_id = Touch.objects.aggregate(highest=Max("pk"))["highest"] or 0
                 state.target_seen_at = clock()
                 observed = True
@@ -104,6 +108,31 @@ def tally_new_touches(*, at=None, safety_lag=SAFETY_LAG, batch_size=BATCH_SIZE, 
             if state.tallied_through_id >= state.target_id and state.complete_as_of == state.target_seen_at:
                 return counted
     return counted
+
+
+def transaction_horizon():
+    """On PostgreSQL, the first transaction id not yet started now (`pg_snapshot_xmax`); None elsewhere.
+
+    Read just before the target: every touch id at or below the target was taken by a transaction
+    that had started by then, so once every transaction below this horizon has ended, none of those
+    ids can still appear. SQLite has one writer at a time, so its ids commit in order.
+    """
+    connection = connections[router.db_for_read(Touch)]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0]
+
+
+def writers_finished(horizon):
+    """True once no transaction that started before `horizon` is still running (always, without one)."""
+    if horizon is None:
+        return True
+    connection = connections[router.db_for_read(Touch)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0] >= horizon
 
 
 def tally_batch(state, *, batch_size):

@@ -65,9 +65,9 @@ def record_touch(*, visitor_id, campaign, account, kind, facts, user=None, link=
     `campaign`, `account`, `link` and `user` may be objects or ids. The check costs no query when the
     campaign object already tells (a link from `find_clickable_link()`, or the owner account), else one.
     Runs inside the caller's transaction and lets an IntegrityError through: retrying inside an atomic
-    block is not safe on PostgreSQL, so the caller decides. That transaction must commit within seconds
-    (no email, HTTP or image work inside it): the rollup tally counts a touch id once it is older than
-    its safety lag (campaigns/rollups.py, 30 s), and a touch committed later waits for the nightly check.
+    block is not safe on PostgreSQL, so the caller decides. Keep that transaction short (no email, HTTP or
+    image work inside it): the rollup tally waits for every transaction still running when it reads its
+    target (campaigns/rollups.py), so a slow one delays the admin's figures for everyone.
 
     The INSERT is built from the model's own fields (so columns and value conversion stay Django's) but
     skips model instantiation and the query compiler, which were a third of a click's cost; see

@@ -240,3 +240,31 @@ def test_a_touch_that_commits_after_a_higher_id_was_read_is_still_counted(sale, 
     slow.join()
     assert tally(at=NOW + lag, safety_lag=lag) == 2  # the lower id committed within the lag: counted
     assert touch_totals([sale.pk])[sale.pk]["people"] == 2
+
+
+@pytest.mark.postgres
+def test_a_touch_in_a_transaction_held_past_the_lag_is_still_counted(sale, post):
+    """Giveaway entries record their touch inside the entry's transaction, which may take a while: the tally
+    waits for every transaction running when it read its target, whatever the lag says."""
+    no_lag = datetime.timedelta(0)
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_entry():
+        try:
+            with transaction.atomic():
+                touch(sale, who=1, link=post)
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    slow = threading.Thread(target=slow_entry)
+    slow.start()
+    holding.wait(10)
+    touch(sale, who=2, link=post)  # a higher id, committed first
+    assert tally(at=NOW, safety_lag=no_lag) == 0  # the slow transaction is still running: wait for it
+    assert tally(at=NOW + datetime.timedelta(hours=1), safety_lag=no_lag) == 0  # still waiting, an hour on
+    release.set()
+    slow.join()
+    assert tally(at=NOW + datetime.timedelta(hours=1), safety_lag=no_lag) == 2
+    assert touch_totals([sale.pk])[sale.pk]["people"] == 2
