@@ -49,6 +49,9 @@ class CampaignForm(forms.ModelForm):
         model = Campaign
         fields = ["owner_account", "co_accounts", "name", "slug", "headline", "body", "hero_alt",
                   "utm_source", "utm_medium", "utm_campaign", "baseline_days"]
+        # A brand has a handful of accounts: plain checkboxes read better (and to screen readers) than
+        # the admin's two-list widget.
+        widgets = {"co_accounts": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -171,10 +174,23 @@ class TrackingLinkForm(forms.ModelForm):
         model = TrackingLink
         fields = ["account", "platform", "channel", "label", "destination_url", "active"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Rows of a table have no <label>s: each field names itself to screen readers.
+        for name, field in self.fields.items():
+            if name in self._meta.fields:
+                widget = getattr(field.widget, "widget", field.widget)  # the admin wraps the account menu
+                widget.attrs.setdefault("aria-label", str(field.label).capitalize())
+
 
 class TrackingLinkFormSet(forms.BaseInlineFormSet):
     #: Accounts whose links the user may make and change (None: any). The admin sets it per request.
     editable_account_ids = None
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = "Delete this link"
 
     def not_editable(self, account_id):
         return self.editable_account_ids is not None and account_id not in self.editable_account_ids

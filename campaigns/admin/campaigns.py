@@ -14,12 +14,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from accounts.scoping import AccountScopedAdmin, AccountScopedInline, account_ids_with, is_superuser
+from accounts.scoping import AccountScopedAdmin, account_ids_with, is_superuser
 from campaigns.admin.calendar import calendar_view
 from campaigns.admin.links import TrackingLinkInline, link_qr_view
 from campaigns.copies import duplicate_campaign
 from campaigns.forms import CampaignForm
-from campaigns.models import Campaign, CampaignEvent, TrackingLink
+from campaigns.models import Campaign, TrackingLink
 from campaigns.reports import tallied_until, touch_totals, touches_by_link
 from campaigns.schedules import to_local
 from campaigns.status import TRANSITIONS, StatusChangeRefused, change_status, next_step_label
@@ -56,39 +56,6 @@ def status_badge_html(campaign):
                        campaign.get_status_display())
 
 
-class CampaignEventInline(AccountScopedInline, admin.TabularInline):
-    """The append-only status log: shown, never edited, times in the owner account's zone."""
-
-    model = CampaignEvent
-    account_path = "owner_account"
-    co_account_path = "co_accounts"
-    fields = ["when", "from_status", "to_status", "who", "note"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = "status log"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor", "campaign__owner_account")
-
-    @admin.display(description="When (local)")
-    def when(self, event):
-        return local_time(event.campaign, event.occurred_at)
-
-    @admin.display(description="By")
-    def who(self, event):
-        return person(event.actor)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 def count_of(model, **filters):
     """A correlated COUNT(*) subquery per campaign row: no N+1, no GROUP BY over the whole list."""
     rows = model.objects.filter(campaign=OuterRef("pk"), **filters).order_by().values("campaign")
@@ -114,15 +81,15 @@ class CampaignAdmin(AccountScopedAdmin):
     form = CampaignForm
     account_path = "owner_account"
     co_account_path = "co_accounts"
-    inlines = [TrackingLinkInline, CampaignEventInline]
+    inlines = [TrackingLinkInline]
     list_display = ["name", "owner_account", "status_column", "starts_column", "ends_column", "link_count",
                     "people_column", "clicks_column"]
     list_filter = ["status", "owner_account", "co_accounts", ("starts_at", admin.DateFieldListFilter)]
     search_fields = ["name", "slug", "headline"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["co_accounts"]
-    readonly_fields = ["status_badge", "hero_preview", "landing_page", "touch_breakdown", "created_by_name",
-                       "updated_by_name", "created_local", "updated_local", "starts_display", "ends_display"]
+    readonly_fields = ["status_badge", "status_log", "hero_preview", "landing_page", "touch_breakdown",
+                       "created_by_name", "updated_by_name", "created_local", "updated_local", "starts_display",
+                       "ends_display"]
     actions = ["schedule", "unschedule", "pause", "resume", "end", "archive", "duplicate"]
     fieldsets = [
         (None, {"fields": ["owner_account", "co_accounts", "name", "slug", "confirm_slug_change", "status_badge",
@@ -135,6 +102,7 @@ class CampaignAdmin(AccountScopedAdmin):
                                "classes": ["collapse"]}),
         ("History", {"fields": ["created_by_name", "created_local", "updated_by_name", "updated_local"],
                      "classes": ["collapse"]}),
+        ("Status log", {"fields": ["status_log"]}),
     ]
 
     class Media:
@@ -245,6 +213,24 @@ class CampaignAdmin(AccountScopedAdmin):
     @admin.display(description="Clicks")
     def clicks_column(self, campaign):
         return campaign.touch_figures["clicks"]
+
+    @admin.display(description="Changes")
+    def status_log(self, campaign):
+        """The append-only status log, newest last, times in the owner account's zone, people by name."""
+        if not campaign.pk:
+            return "—"
+        events = list(campaign.events.select_related("actor"))
+        if not events:
+            return "No status changes yet."
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+            (local_time(campaign, event.occurred_at), event.get_from_status_display(), event.get_to_status_display(),
+             person(event.actor), event.note or "—")
+            for event in events
+        ))
+        return format_html(
+            '<table class="status-log"><thead><tr><th scope="col">When (local)</th><th scope="col">From</th>'
+            '<th scope="col">To</th><th scope="col">By</th><th scope="col">Note</th></tr></thead>'
+            "<tbody>{}</tbody></table>", rows)
 
     @admin.display(description="Hero image")
     def hero_preview(self, campaign):
@@ -477,11 +463,11 @@ def deletion_refusal(campaign):
 
 
 def add_to_campaign_page(inline_class):
-    """Put a later app's inline (a giveaway, a referral offer) on the campaign page, above the status log.
+    """Put a later app's inline (a giveaway, a referral offer) on the campaign page, after the links.
 
     Promotions and attribution call this from their own admin.py: campaigns never imports them. The
     inline should build on AccountScopedInline with account_path "owner_account", so it inherits the
     edit-scoped choices and the save re-checks. Calling it twice adds the inline once.
     """
     if inline_class not in CampaignAdmin.inlines:
-        CampaignAdmin.inlines = [*CampaignAdmin.inlines[:-1], inline_class, CampaignAdmin.inlines[-1]]
+        CampaignAdmin.inlines = [*CampaignAdmin.inlines, inline_class]

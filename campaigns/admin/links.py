@@ -27,6 +27,7 @@ class TrackingLinkInline(AccountScopedInline, admin.TabularInline):
     fields = ["account", "platform", "channel", "label", "destination_url", "active", "share_url"]
     readonly_fields = ["share_url"]
     extra = 0
+    template = "admin/campaigns/campaign/tabular_links.html"
     view_on_site = False  # the row's own address is in "Link to post"; a second link per row costs width
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
