@@ -81,3 +81,23 @@ def test_every_link_and_button_on_the_sign_in_pages_is_at_least_24_px(phone, db)
     phone.wait_for_url("**/accounts/login/code/confirm/")
     assert_targets_large_enough(phone)
     assert_accessible(phone)
+
+
+def test_scheduled_paused_and_ended_pages_say_so_accessibly_on_a_phone(phone, main_account):
+    """A post seen after the campaign paused or ended lands on a page that says so, readable by everyone."""
+    from campaigns.status import change_status
+
+    now = timezone.now()
+    pages = {
+        "soon": ("scheduled", now + DAY, now + 5 * DAY, "starts on"),
+        "resting": ("paused", now - DAY, now + 5 * DAY, "paused — back soon"),
+        "over": ("ended", now - 5 * DAY, now + DAY, "has ended"),
+    }
+    for slug, (status, starts_at, ends_at, words) in pages.items():
+        campaign = make_campaign(main_account, slug=slug, status=Campaign.Status.LIVE if status != "scheduled"
+                                 else Campaign.Status.SCHEDULED, starts_at=starts_at, ends_at=ends_at)
+        if status != "scheduled":
+            change_status(campaign=campaign, to=status, at=now)
+        phone.goto(f"/c/{slug}/")
+        assert words in phone.get_by_role("status").inner_text()
+        assert_accessible(phone)
