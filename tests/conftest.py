@@ -48,10 +48,20 @@ def _forget_recent_links_and_pages():
 
 @pytest.fixture(scope="session", autouse=True)
 def _embedded_redis():
-    """The embedded Redis is started by the processes that use it (settings start nothing); pytest is one."""
+    """The embedded Redis is started by the processes that use it (settings start nothing); pytest is one.
+
+    A server this session started is stopped at its end; one that was already running (`make test`
+    starts it for both legs) is left to whoever started it.
+    """
+    from django.conf import settings
+
     from config import embedded_redis
 
+    started = settings.EMBEDDED_REDIS and not embedded_redis.is_answering(embedded_redis.socket_path(settings.VAR_DIR))
     embedded_redis.ensure_running_if_embedded()
+    yield
+    if started:
+        embedded_redis.stop(settings.VAR_DIR)
 
 
 @pytest.fixture(autouse=True)
