@@ -22,10 +22,11 @@ How far the tally has counted (`TouchRollupState`, one row):
   So the tally never goes past a *target*: the highest committed id read at
   least SAFETY_LAG earlier. Any id below it was handed out before that read.
   On PostgreSQL the tally also waits until every transaction that was running
-  when the target was read has ended (`pg_snapshot_xmin` past the horizon
-  read with it), so a touch written inside a slow transaction — a giveaway
-  entry, a referral purchase — is never skipped, however long it takes to
-  commit. (SQLite commits one writer at a time, in id order.) The figures
+  when the target was read has ended (`pg_snapshot_xmin` past the tally's own
+  transaction id, read with the target), so a touch written inside a slow
+  transaction — a giveaway entry, a referral purchase — is not skipped (for up
+  to MAX_WRITER_WAIT; then the nightly check catches it). (SQLite commits one
+  writer at a time, in id order.) The figures
   are then complete for every touch committed before that read
   (`complete_as_of`), which the admin shows as "as of HH:MM".
 - Ids need not be dense: batches are "the next BATCH_SIZE ids above the
@@ -43,6 +44,7 @@ after any repair.
 """
 
 import datetime
+import logging
 
 from django.db import connections, router, transaction
 from django.db.models import Count, Max, Min, Q
@@ -53,9 +55,12 @@ from campaigns.models import Campaign, Touch, TouchRollup, TouchRollupState, Tou
 
 # How long a touch id may stay uncommitted after it was handed out: far longer than one INSERT takes.
 SAFETY_LAG = datetime.timedelta(seconds=30)
+# How long the tally waits for transactions that were running when it read its target (PostgreSQL).
+MAX_WRITER_WAIT = datetime.timedelta(minutes=10)
 # Touches per transaction: large enough for ~100k touches a second of catch-up, small enough that a
 # worker killed mid-batch loses only seconds of work (the batch rolls back and is tallied again).
 BATCH_SIZE = 20_000
+logger = logging.getLogger(__name__)
 FIGURES = ["clicks", "bots", "people_first_seen", "campaign_people_first_seen"]
 STATE_ID = 1
 
@@ -91,7 +96,9 @@ def tally_new_touches(*, at=None, safety_lag=SAFETY_LAG, batch_size=BATCH_SIZE, 
         with transaction.atomic():
             state = locked_state()
             if state.target_id is not None and state.tallied_through_id < state.target_id:
-                if state.target_seen_at > clock() - safety_lag or not writers_finished(state.target_horizon):
+                now = clock()
+                if state.target_seen_at > now - safety_lag or not writers_finished(
+                        state.target_horizon, target_seen_at=state.target_seen_at, now=now):
                     return counted
                 counted += tally_batch(state, batch_size=batch_size)
                 batches += 1
@@ -111,28 +118,49 @@ def tally_new_touches(*, at=None, safety_lag=SAFETY_LAG, batch_size=BATCH_SIZE, 
 
 
 def transaction_horizon():
-    """On PostgreSQL, the first transaction id not yet started now (`pg_snapshot_xmax`); None elsewhere.
+    """On PostgreSQL, this transaction's own id (`pg_current_xact_id()`), read just before the target; None
+    elsewhere.
 
-    Read just before the target: every touch id at or below the target was taken by a transaction
-    that had started by then, so once every transaction below this horizon has ended, none of those
-    ids can still appear. SQLite has one writer at a time, so its ids commit in order.
+    Every touch id at or below the target was handed to a transaction that had its transaction id by
+    then (nextval and the row's insert happen in the same statement, microseconds apart), so that id is
+    below this one: once every transaction below it has ended, none of those touches can still appear.
+    SQLite has one writer at a time, so its ids commit in order and there is nothing to wait for.
     """
-    connection = connections[router.db_for_read(Touch)]
+    connection = state_connection()
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
         return cursor.fetchone()[0]
 
 
-def writers_finished(horizon):
-    """True once no transaction that started before `horizon` is still running (always, without one)."""
-    if horizon is None:
+def writers_finished(horizon, *, target_seen_at, now):
+    """True once no transaction below `horizon` is still running (always, without a horizon).
+
+    Never waits forever: a horizon from another cluster (after a restore, ids start again) counts as
+    passed, and after MAX_WRITER_WAIT the tally goes on with a warning (an idle-in-transaction session
+    anywhere on the server would otherwise freeze the figures; the nightly check repairs what it missed).
+    """
+    connection = state_connection()
+    if horizon is None or connection.vendor != "postgresql":
         return True
-    connection = connections[router.db_for_read(Touch)]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        return cursor.fetchone()[0] >= horizon
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
+                       "pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+        oldest_running, next_to_start = cursor.fetchone()
+    if oldest_running >= horizon or horizon > next_to_start:
+        return True
+    if target_seen_at < now - MAX_WRITER_WAIT:
+        logger.warning("touch tally: a transaction older than transaction %s has been running for over %s; "
+                       "tallying on (the nightly check recounts anything it commits later)", horizon,
+                       MAX_WRITER_WAIT)
+        return True
+    return False
+
+
+def state_connection():
+    """The connection the tally's transaction runs on (the state row's database)."""
+    return connections[router.db_for_write(TouchRollupState)]
 
 
 def tally_batch(state, *, batch_size):

@@ -5,7 +5,7 @@ import threading
 import uuid
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from campaigns import rollups
@@ -245,11 +245,55 @@ def test_a_touch_that_commits_after_a_higher_id_was_read_is_still_counted(sale, 
 @pytest.mark.postgres
 def test_a_touch_in_a_transaction_held_past_the_lag_is_still_counted(sale, post):
     """Giveaway entries record their touch inside the entry's transaction, which may take a while: the tally
-    waits for every transaction running when it read its target, whatever the lag says."""
+    waits for every transaction running when it read its target, whatever the lag says, and whatever order
+    the transactions got their ids in."""
+    no_lag = datetime.timedelta(0)
+    first_has_id, slow_holding, first_done, release = (threading.Event() for _ in range(4))
+
+    def first_writer():  # takes its transaction id before the slow one, commits a higher touch id after it
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_xact_id()")
+                first_has_id.set()
+                slow_holding.wait(10)
+                touch(sale, who=2, link=post)
+        finally:
+            first_done.set()
+            connections.close_all()
+
+    def slow_entry():
+        try:
+            first_has_id.wait(10)
+            with transaction.atomic():
+                touch(sale, who=1, link=post)
+                slow_holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first_writer), threading.Thread(target=slow_entry)]
+    for thread in threads:
+        thread.start()
+    first_done.wait(10)
+    assert tally(at=NOW, safety_lag=no_lag) == 0  # the slow transaction is still running: wait for it
+    assert tally(at=NOW + datetime.timedelta(minutes=5), safety_lag=no_lag) == 0  # still waiting
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert tally(at=NOW + datetime.timedelta(minutes=5), safety_lag=no_lag) == 2
+    assert touch_totals([sale.pk])[sale.pk]["people"] == 2
+
+
+@pytest.mark.postgres
+def test_the_tally_waits_for_a_stuck_transaction_only_so_long(sale, post, caplog):
+    """An idle-in-transaction session must not freeze the figures: after MAX_WRITER_WAIT the tally goes on,
+    says so, and the nightly check counts what the stuck transaction commits later."""
+    from campaigns.rollups import MAX_WRITER_WAIT
+
     no_lag = datetime.timedelta(0)
     holding, release = threading.Event(), threading.Event()
 
-    def slow_entry():
+    def stuck():
         try:
             with transaction.atomic():
                 touch(sale, who=1, link=post)
@@ -258,13 +302,14 @@ def test_a_touch_in_a_transaction_held_past_the_lag_is_still_counted(sale, post)
         finally:
             connections.close_all()
 
-    slow = threading.Thread(target=slow_entry)
-    slow.start()
+    thread = threading.Thread(target=stuck)
+    thread.start()
     holding.wait(10)
-    touch(sale, who=2, link=post)  # a higher id, committed first
-    assert tally(at=NOW, safety_lag=no_lag) == 0  # the slow transaction is still running: wait for it
-    assert tally(at=NOW + datetime.timedelta(hours=1), safety_lag=no_lag) == 0  # still waiting, an hour on
+    touch(sale, who=2, link=post)
+    assert tally(at=NOW, safety_lag=no_lag) == 0
+    assert tally(at=NOW + MAX_WRITER_WAIT + datetime.timedelta(seconds=1), safety_lag=no_lag) == 1
+    assert "tallying on" in caplog.text
     release.set()
-    slow.join()
-    assert tally(at=NOW + datetime.timedelta(hours=1), safety_lag=no_lag) == 2
+    thread.join()
+    rebuild_touch_rollups()
     assert touch_totals([sale.pk])[sale.pk]["people"] == 2
