@@ -202,7 +202,8 @@ class TrackingLinkFormSet(forms.BaseInlineFormSet):
         for form in self.forms:
             if not hasattr(form, "cleaned_data"):
                 continue
-            initial_account_id = form.instance.account_id if form.instance.pk else None
+            # The saved account, not the posted one (the form has copied the posted values onto the instance).
+            initial_account_id = form.initial.get("account") if form.instance.pk else None
             touched = form.has_changed() or form.cleaned_data.get("DELETE")
             if touched and initial_account_id is not None and self.not_editable(initial_account_id):
                 kept.append(f"/l/{form.instance.code} belongs to {form.instance.account}: only its own marketers "

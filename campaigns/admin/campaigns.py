@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -128,9 +129,11 @@ class CampaignAdmin(AccountScopedAdmin):
         # the owner itself.
         if db_field.name == "co_accounts":
             campaign = getattr(request, "campaign_being_edited", None)
-            if campaign is not None:
-                queryset = queryset.exclude(pk=campaign.owner_account_id)
-            return queryset.filter(active=True)
+            if campaign is None:
+                return queryset.filter(active=True)
+            # Current co-accounts stay offered even if switched off, or a save would silently drop them.
+            current = models.Q(pk__in=campaign.co_accounts.values("pk"))
+            return queryset.filter(models.Q(active=True) | current).exclude(pk=campaign.owner_account_id)
         return super().scope_related_queryset(db_field, request, queryset)
 
     def get_changeform_initial_data(self, request):

@@ -4,6 +4,7 @@ import io
 
 import segno
 from django.contrib import admin
+from django.db import models
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -57,16 +58,18 @@ class TrackingLinkInline(AccountScopedInline, admin.TabularInline):
         """
         if db_field.name != "account":
             return super().scope_related_queryset(db_field, request, queryset)
-        queryset = queryset.filter(active=True)
         campaign = getattr(request, PARENT_ATTRIBUTE, None)
+        on_existing_links = set()
+        offered = models.Q(active=True)
         if campaign is not None and campaign.pk is not None:
-            queryset = queryset.filter(pk__in=running_account_ids(campaign))
+            # Rows already saved always show their account, even one that has stopped running the campaign
+            # or was switched off: the formset keeps those rows unchanged, and the page stays savable.
+            on_existing_links = set(campaign.links.values_list("account_id", flat=True))
+            offered = models.Q(active=True, pk__in=running_account_ids(campaign)) | models.Q(pk__in=on_existing_links)
+        queryset = queryset.filter(offered)
         if is_superuser(request):
             return queryset
-        shown = set(account_ids_with(request, self.edit_roles))
-        if campaign is not None and campaign.pk is not None:
-            shown |= set(campaign.links.values_list("account_id", flat=True))
-        return queryset.filter(pk__in=shown)
+        return queryset.filter(pk__in=set(account_ids_with(request, self.edit_roles)) | on_existing_links)
 
     @admin.display(description="Link to post")
     def share_url(self, link):

@@ -171,3 +171,41 @@ def test_the_owner_sees_a_co_accounts_links_but_cannot_change_them(client, alice
     assert "only its own marketers change or delete it" in response.content.decode()
     link.refresh_from_db()
     assert link.active
+
+
+def test_the_owner_cannot_move_a_co_accounts_link_to_her_own_account(client, alice, co_run, deals_account,
+                                                                     main_account):
+    link = TrackingLink.objects.create(campaign=co_run, account=deals_account, platform="x", label="deals post")
+    client.force_login(alice)
+    for extra in ({}, {"DELETE": "on"}):
+        data = campaign_page_post(co_run, links=[{"id": link.pk, "account": main_account.pk, "platform": "x",
+                                                  "label": "deals post", **extra}])
+        response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), data)
+        assert "only its own marketers change or delete it" in response.content.decode()
+    link.refresh_from_db()
+    assert link.account == deals_account
+
+
+def test_the_page_stays_savable_after_a_co_account_with_links_stops_running(client, alice, co_run, deals_account):
+    link = TrackingLink.objects.create(campaign=co_run, account=deals_account, platform="x", label="deals post")
+    co_run.co_accounts.remove(deals_account)
+    client.force_login(alice)
+    html = client.get(reverse("admin:campaigns_campaign_change", args=[co_run.pk])).content.decode()
+    row = html.split('name="links-0-account"')[1].split("</select>")[0]
+    assert f'<option value="{deals_account.pk}" selected>Bob Deals</option>' in row
+    data = campaign_page_post(co_run, name="Still savable", links=[
+        {"id": link.pk, "account": deals_account.pk, "platform": "x", "label": "deals post"}])
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]), data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+
+
+def test_a_switched_off_co_account_is_not_dropped_by_a_save(client, alice, co_run, deals_account):
+    deals_account.active = False
+    deals_account.save()
+    client.force_login(alice)
+    html = client.get(reverse("admin:campaigns_campaign_change", args=[co_run.pk])).content.decode()
+    assert f'name="co_accounts" value="{deals_account.pk}"' in html
+    response = client.post(reverse("admin:campaigns_campaign_change", args=[co_run.pk]),
+                           campaign_page_post(co_run, name="Saved"))
+    assert response.status_code == 302
+    assert list(co_run.co_accounts.all()) == [deals_account]
