@@ -14,6 +14,7 @@ stopped until a process starts (the run command, or a gunicorn worker that is
 respawned) and finds it gone.
 """
 
+import contextlib
 import fcntl
 import os
 import signal
@@ -119,8 +120,22 @@ def start(var_dir):
 def stop(var_dir):
     """Ask the embedded server to save and exit; quietly do nothing if it is not running."""
     path = socket_path(var_dir)
+    pid_file = Path(var_dir) / "redis.pid"
     if not is_answering(path):
-        return False
+        if not pid_file.exists():
+            return False
+        # Started but not answering yet (loading its append-only file): it must not outlive a stop.
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS / 2
+        while time.monotonic() < deadline and not is_answering(path):
+            time.sleep(0.05)
+        if not is_answering(path):
+            with contextlib.suppress(OSError, ValueError):
+                pid = int(pid_file.read_text().strip())
+                # Only our server: a pid file left by a crash may name a recycled pid by now.
+                if str(path) in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                    os.kill(pid, signal.SIGKILL)
+            pid_file.unlink(missing_ok=True)
+            return True
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(1)  # the wait below gives it its time; callers promise a stop within seconds
@@ -132,7 +147,6 @@ def stop(var_dir):
     deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
     while time.monotonic() < deadline and is_answering(path):
         time.sleep(0.05)
-    pid_file = Path(var_dir) / "redis.pid"
     if pid_file.exists():
         try:
             pid = int(pid_file.read_text().strip())
