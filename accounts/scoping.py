@@ -129,12 +129,37 @@ class AccountScopedAdmin(AccountScopingMixin, admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if is_superuser(request):
             return queryset
+        holder = self.co_account_holder()
+        if holder:
+            # E.g. touches of visible campaigns: `campaign_id IN (<ids>)`, the ids read once per request
+            # from the campaign table, never a subquery over this (possibly huge) table itself.
+            return queryset.filter(**{f"{holder}__in": self.visible_holder_ids(request)})
         account_ids = list(roles_of(request))
         visible = models.Q(**{self.account_lookup(): account_ids})
         if self.co_account_path:
             co_run = self.model.objects.filter(**{f"{self.co_account_path}__in": account_ids}).values("pk")
             visible |= models.Q(pk__in=co_run)
         return queryset.filter(visible)
+
+    def co_account_holder(self):
+        """The path to the object that has the co-accounts ("campaign" for a touch), or "" for the object itself."""
+        return "__".join(self.co_account_path.split("__")[:-1])
+
+    def visible_holder_ids(self, request):
+        """Ids of the holders (e.g. campaigns) the user's accounts own or co-run: one small query per request."""
+        holder = self.co_account_holder()
+        cache = getattr(request, "_chorus_visible_holder_ids", {})
+        if holder not in cache:
+            holder_model = self.model._meta.get_field(holder).related_model
+            owner_path = self.account_path.removeprefix(f"{holder}__")
+            co_path = self.co_account_path.removeprefix(f"{holder}__")
+            account_ids = list(roles_of(request))
+            ids = (holder_model.objects.filter(models.Q(**{f"{owner_path}__in": account_ids})
+                                               | models.Q(**{f"{co_path}__in": account_ids}))
+                   .order_by().values_list("pk", flat=True).distinct())
+            cache[holder] = list(ids)
+            request._chorus_visible_holder_ids = cache
+        return cache[holder]
 
     def has_module_permission(self, request):
         return self.may_view(request)

@@ -9,6 +9,7 @@ writes one CampaignEvent row: the append-only record of who did what, when.
 """
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignEvent
@@ -101,3 +102,28 @@ def change_status(*, campaign, to, by=None, at=None, note=""):
                                  to_status=to, note=note)
     campaign.status = to
     return True
+
+
+# --- what the status means for the public page (read by campaigns/views/landing.py and later pages) ---
+
+
+def when_it_ended(campaign):
+    """When an ended or archived campaign really ended (not its planned end); None otherwise.
+
+    One query, for ended and archived campaigns only. An archived campaign without an end in its log
+    was archived as a draft: it never ended because it never started.
+    """
+    if not campaign.has_ended():
+        return None
+    ended_at = campaign.events.filter(to_status=Status.ENDED).aggregate(at=Max("occurred_at"))["at"]
+    if ended_at is None and campaign.status == Status.ENDED:
+        return campaign.ends_at  # ended before the log existed: the planned end is all we know
+    return ended_at
+
+
+def is_shown_to_the_public(campaign, *, ended_at):
+    """Drafts are not; nor is a campaign archived as a draft (it never ran). Every other status is,
+    so posted links keep working after a pause or an end. `ended_at` is `when_it_ended(campaign)`."""
+    if campaign.status == Status.DRAFT:
+        return False
+    return not (campaign.status == Status.ARCHIVED and ended_at is None)

@@ -73,7 +73,7 @@ class CampaignChangeList(ChangeList):
             campaign.touch_figures = totals[campaign.pk]
 
 
-READ_ONLY_SCHEDULE = ("Schedule", {"fields": ["starts_display", "ends_display"],
+READ_ONLY_SCHEDULE = ("Schedule", {"fields": ["starts_column", "ends_column"],
                                    "description": "Wall-clock times in the owner account's time zone."})
 
 
@@ -83,14 +83,14 @@ class CampaignAdmin(AccountScopedAdmin):
     account_path = "owner_account"
     co_account_path = "co_accounts"
     inlines = [TrackingLinkInline]
-    list_display = ["name", "owner_account", "status_column", "starts_column", "ends_column", "link_count",
+    list_display = ["name", "owner_account", "status_badge", "starts_column", "ends_column", "link_count",
                     "people_column", "clicks_column"]
     list_filter = ["status", "owner_account", "co_accounts", ("starts_at", admin.DateFieldListFilter)]
     search_fields = ["name", "slug", "headline"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["status_badge", "status_log", "hero_preview", "landing_page", "touch_breakdown",
-                       "created_by_name", "updated_by_name", "created_local", "updated_local", "starts_display",
-                       "ends_display"]
+                       "created_by_name", "updated_by_name", "created_local", "updated_local", "starts_column",
+                       "ends_column"]
     actions = ["schedule", "unschedule", "pause", "resume", "end", "archive", "duplicate"]
     fieldsets = [
         (None, {"fields": ["owner_account", "co_accounts", "name", "slug", "confirm_slug_change", "status_badge",
@@ -166,10 +166,6 @@ class CampaignAdmin(AccountScopedAdmin):
     # --- columns and read-only fields -------------------------------------------------------
 
     @admin.display(description="Status", ordering="status")
-    def status_column(self, campaign):
-        return status_badge_html(campaign)
-
-    @admin.display(description="Status")
     def status_badge(self, campaign):
         return status_badge_html(campaign)
 
@@ -179,14 +175,6 @@ class CampaignAdmin(AccountScopedAdmin):
 
     @admin.display(description="Ends (local)", ordering="ends_at")
     def ends_column(self, campaign):
-        return local_time(campaign, campaign.ends_at)
-
-    @admin.display(description="Starts")
-    def starts_display(self, campaign):
-        return local_time(campaign, campaign.starts_at)
-
-    @admin.display(description="Ends")
-    def ends_display(self, campaign):
         return local_time(campaign, campaign.ends_at)
 
     @admin.display(description="Created")
@@ -268,26 +256,23 @@ class CampaignAdmin(AccountScopedAdmin):
         url = absolute_url(campaign.get_absolute_url())
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
 
-    # --- pages in the owner account's time zone ----------------------------------------------
+    # --- the campaign page and its history ---------------------------------------------------
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        campaign = self.get_object(request, object_id)
-        extra_context = {**(extra_context or {}), **self.status_context(request, campaign)}
-        return self.in_owner_zone(campaign, super().change_view(request, object_id, form_url, extra_context))
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The status buttons, from the campaign the admin has loaded already. (Times on the page are
+        # written by local_time(), in the owner account's zone.)
+        context.update(self.status_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def history_view(self, request, object_id, extra_context=None):
+        """Django's history page, rendered with the owner account's zone active so its times are local."""
         campaign = self.get_object(request, object_id)
-        if campaign is not None:
-            zone = campaign.owner_account.timezone
-            extra_context = {**(extra_context or {}), "subtitle": f"Times in {zone} (the owner account's zone)"}
-        return self.in_owner_zone(campaign, super().history_view(request, object_id, extra_context))
-
-    @staticmethod
-    def in_owner_zone(campaign, response):
-        """Render now, with the owner account's zone active, so every time on the page is local."""
-        if campaign is None or not hasattr(response, "render") or response.is_rendered:
-            return response
-        with timezone.override(zoneinfo.ZoneInfo(campaign.owner_account.timezone)):
+        if campaign is None:
+            return super().history_view(request, object_id, extra_context)
+        zone = campaign.owner_account.timezone
+        extra_context = {**(extra_context or {}), "subtitle": f"Times in {zone} (the owner account's zone)"}
+        response = super().history_view(request, object_id, extra_context)
+        with timezone.override(zoneinfo.ZoneInfo(zone)):
             return response.render()
 
     # --- status: buttons on the campaign page and actions on the list ------------------------

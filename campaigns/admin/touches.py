@@ -5,7 +5,8 @@ of touches through an index and never counts or scans the table
 (docs/performance.md):
 
 - visibility is `campaign_id IN (<the campaigns the user sees>)`, the ids read
-  from Campaign in one small query (not a subquery over the touches);
+  from Campaign in one small query (the scoping mixin does this for every
+  admin whose co-accounts sit on a parent object);
 - the campaign and account filters offer what Campaign and BrandAccount say
   the user may see, never "what occurs among the touches";
 - the last 7 days are shown unless the user picks another period, newest
@@ -23,21 +24,10 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from accounts.models import BrandAccount
-from accounts.scoping import AccountScopedAdmin, is_superuser, roles_of
+from accounts.scoping import AccountScopedAdmin, is_superuser
 from campaigns.models import Campaign, Touch
 
 COUNT_CAP = 10_000
-VISIBLE_CAMPAIGNS_ATTRIBUTE = "_chorus_visible_campaign_ids"
-
-
-def visible_campaign_ids(request):
-    """Ids of the campaigns whose touches the user may see: owned or co-run by their accounts; read once."""
-    if not hasattr(request, VISIBLE_CAMPAIGNS_ATTRIBUTE):
-        account_ids = list(roles_of(request))
-        ids = (Campaign.objects.filter(Q(owner_account__in=account_ids) | Q(co_accounts__in=account_ids))
-               .order_by().values_list("pk", flat=True).distinct())
-        setattr(request, VISIBLE_CAMPAIGNS_ATTRIBUTE, list(ids))
-    return getattr(request, VISIBLE_CAMPAIGNS_ATTRIBUTE)
 
 
 class CampaignFilter(admin.SimpleListFilter):
@@ -49,7 +39,7 @@ class CampaignFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         campaigns = Campaign.objects.order_by("-starts_at", "name")
         if not is_superuser(request):
-            campaigns = campaigns.filter(pk__in=visible_campaign_ids(request))
+            campaigns = campaigns.filter(pk__in=model_admin.visible_holder_ids(request))
         return [(str(pk), name) for pk, name in campaigns.values_list("pk", "name")]
 
     def queryset(self, request, queryset):
@@ -67,7 +57,7 @@ class AccountFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         accounts = BrandAccount.objects.order_by("name")
         if not is_superuser(request):
-            ids = visible_campaign_ids(request)
+            ids = model_admin.visible_holder_ids(request)
             accounts = accounts.filter(Q(campaigns__in=ids) | Q(co_run_campaigns__in=ids)).distinct()
         return [(str(pk), name) for pk, name in accounts.values_list("pk", "name")]
 
@@ -161,14 +151,6 @@ class TouchAdmin(AccountScopedAdmin):
     show_full_result_count = False  # a COUNT(*) over millions of touches per page view is not worth it
     show_facets = admin.ShowFacets.NEVER  # facet counts are a GROUP BY over the touches per filter
     actions = None
-
-    def get_queryset(self, request):
-        # Not the mixin's visibility (a subquery over the touches themselves for co-run campaigns):
-        # the ids of the visible campaigns, which PostgreSQL matches on the touch indexes.
-        queryset = super(AccountScopedAdmin, self).get_queryset(request)
-        if is_superuser(request):
-            return queryset
-        return queryset.filter(campaign_id__in=visible_campaign_ids(request))
 
     def get_changelist(self, request, **kwargs):
         return TouchChangeList

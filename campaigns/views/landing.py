@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.template.loader import render_to_string
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -32,6 +32,8 @@ from accounts.memberships import member_roles
 from accounts.models import BrandAccount, SocialHandle
 from campaigns.models import Campaign, RetiredSlug
 from campaigns.schedules import to_local
+from campaigns.status import is_shown_to_the_public, when_it_ended
+from common.addresses import absolute_url
 from common.recent import RecentCache
 
 Status = Campaign.Status
@@ -120,26 +122,6 @@ def moved_page(slug):
     return MovedPage(location=retired.campaign.get_absolute_url())
 
 
-def when_it_ended(campaign):
-    """When an ended or archived campaign really ended (not its planned end); None otherwise.
-
-    One query, for ended and archived campaigns only. An archived campaign without an end in its log
-    was archived as a draft: it never ended because it never started.
-    """
-    if not campaign.has_ended():
-        return None
-    ended_at = campaign.events.filter(to_status=Status.ENDED).aggregate(at=Max("occurred_at"))["at"]
-    if ended_at is None and campaign.status == Status.ENDED:
-        return campaign.ends_at  # ended before the log existed: the planned end is all we know
-    return ended_at
-
-
-def is_shown_to_the_public(campaign, *, ended_at):
-    if campaign.status == Status.DRAFT:
-        return False
-    return not (campaign.status == Status.ARCHIVED and ended_at is None)
-
-
 def render_landing(request, campaign, *, ended_at, preview):
     owner = campaign.owner_account
     end = ended_at or campaign.ends_at
@@ -153,8 +135,9 @@ def render_landing(request, campaign, *, ended_at, preview):
         "starts_local": campaign.starts_at and to_local(campaign.starts_at, owner.timezone),
         # An ended campaign shows when it really ended: "End now" and the minutely sweep differ from the plan.
         "ends_local": end and to_local(end, owner.timezone),
-        "page_url": request.build_absolute_uri(campaign.get_absolute_url()),
-        "card_url": campaign.hero_card and request.build_absolute_uri(campaign.hero_card.url),
+        # Shared posts and search engines get the public address, whatever host the request came by.
+        "page_url": absolute_url(campaign.get_absolute_url()),
+        "card_url": campaign.hero_card and absolute_url(campaign.hero_card.url),
     }, request=request)
 
 
@@ -202,11 +185,10 @@ def landing(request, slug):
     """`GET /c/<slug>/`: the campaign's page, a 301 from one of its old slugs, or the friendly 404."""
     if request.user.is_authenticated or "messages" in request.COOKIES:
         return personal_page(request, slug)
-    key = (slug, request.get_host(), request.scheme)
-    page = recent_pages.get(key)
+    page = recent_pages.get(slug)  # the page names only PUBLIC_BASE_URL, so one copy serves every host
     if page is None:
         page = public_page(request, slug)
-        recent_pages.put(key, page, seconds=settings.LANDING_CACHE_SECONDS)
+        recent_pages.put(slug, page, seconds=settings.LANDING_CACHE_SECONDS)
     if isinstance(page, MovedPage):
         return redirect_to(request, page)
     response = HttpResponse(page.html)

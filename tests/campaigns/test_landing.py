@@ -338,3 +338,11 @@ def test_it_does_not_reveal_the_new_slug_of_a_campaign_taken_back_to_draft(clien
     response = client.get("/c/spring/")
     assert response.status_code == 404
     assert b"secret-collaboration" not in response.content
+
+
+def test_it_gives_shares_and_search_engines_the_public_address_whatever_the_host(client, live_campaign, settings):
+    settings.PUBLIC_BASE_URL = "https://go.example.com"
+    settings.ALLOWED_HOSTS = ["internal-web-3", "testserver"]
+    html = client.get(f"/c/{live_campaign.slug}/", HTTP_HOST="internal-web-3").content.decode()
+    assert f'<link rel="canonical" href="https://go.example.com/c/{live_campaign.slug}/">' in html
+    assert "internal-web-3" not in html
