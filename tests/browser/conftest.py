@@ -90,19 +90,22 @@ def chromium():
         browser.close()
 
 
+def open_page(chromium, live_server, device):
+    """A page in a fresh browser context on the live server (no cookies shared with other tests)."""
+    context = chromium.new_context(base_url=live_server.url, **device)
+    context.set_default_timeout(PATIENCE_MS)
+    return context, context.new_page()
+
+
 @pytest.fixture
 def phone(chromium, live_server):
-    context = chromium.new_context(base_url=live_server.url, **IPHONE)
-    context.set_default_timeout(PATIENCE_MS)
-    page = context.new_page()
+    context, page = open_page(chromium, live_server, IPHONE)
     yield page
     context.close()
 
 
 @pytest.fixture
 def desktop(chromium, live_server):
-    context = chromium.new_context(base_url=live_server.url, **DESKTOP)
-    context.set_default_timeout(PATIENCE_MS)
-    page = context.new_page()
+    context, page = open_page(chromium, live_server, DESKTOP)
     yield page
     context.close()

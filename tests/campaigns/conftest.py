@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.urls import reverse
 
 from campaigns.models import Campaign, TrackingLink
 from campaigns.schedules import to_local
@@ -34,6 +35,11 @@ def live_campaign(main_account):
 def link(live_campaign, main_account):
     return TrackingLink.objects.create(campaign=live_campaign, account=main_account, channel="post",
                                        label="launch", destination_url="/c/live-now/")
+
+
+def change_url(campaign):
+    """The campaign's page in the admin."""
+    return reverse("admin:campaigns_campaign_change", args=[campaign.pk])
 
 
 def campaign_page_post(campaign, *, links=(), **fields):

@@ -8,14 +8,10 @@ from accounts.memberships import add_member
 from accounts.roles import Role
 from campaigns.models import Campaign, CampaignEvent, TrackingLink
 from campaigns.status import StatusChangeRefused, change_status
-from tests.campaigns.conftest import DAY, NOW, campaign_page_post, make_campaign
+from tests.campaigns.conftest import DAY, NOW, campaign_page_post, change_url, make_campaign
 from tests.conftest import make_user
 
 Status = Campaign.Status
-
-
-def change_url(campaign):
-    return reverse("admin:campaigns_campaign_change", args=[campaign.pk])
 
 
 @pytest.fixture

@@ -6,18 +6,13 @@ status back, and the status log must agree with the row.
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.status import change_status
-from tests.campaigns.conftest import DAY, NOW, campaign_page_post, make_campaign
+from tests.campaigns.conftest import DAY, NOW, campaign_page_post, change_url, make_campaign
 from tests.concurrency import run_concurrently
 
 Status = Campaign.Status
-
-
-def change_url(campaign):
-    return reverse("admin:campaigns_campaign_change", args=[campaign.pk])
 
 
 @pytest.fixture

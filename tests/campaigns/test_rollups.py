@@ -1,5 +1,6 @@
 """Touch rollups: tallied in batches from a watermark, never twice, and equal to a rebuild from the touches."""
 
+import contextlib
 import datetime
 import threading
 import uuid
@@ -198,6 +199,34 @@ def test_the_jobs_call_the_tally_and_the_rebuild(sale, post):
     assert check_touch_rollups() == 0
 
 
+@contextlib.contextmanager
+def touch_held_open(sale, post, *, who, after=None):
+    """A touch written in a transaction that stays open (another thread) until the block ends.
+
+    `after`, an Event, makes the thread wait for it before it starts its transaction.
+    """
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            if after is not None:
+                after.wait(10)
+            with transaction.atomic():
+                touch(sale, who=who, link=post)
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        yield holding
+    finally:
+        release.set()
+        thread.join()
+
+
 # --- PostgreSQL: real row locks and transactions that commit out of id order ----------------------
 
 
@@ -220,24 +249,10 @@ def test_concurrent_tallies_count_each_touch_once(sale, post, deal):
 @pytest.mark.postgres
 def test_a_touch_that_commits_after_a_higher_id_was_read_is_still_counted(sale, post):
     lag = datetime.timedelta(seconds=30)
-    holding, release = threading.Event(), threading.Event()
-
-    def slow_click():  # takes an id, then commits only after a later click has committed
-        try:
-            with transaction.atomic():
-                touch(sale, who=1, link=post)
-                holding.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    slow = threading.Thread(target=slow_click)
-    slow.start()
-    holding.wait(10)
-    touch(sale, who=2, link=post)  # a higher id, committed first
-    assert tally(at=NOW, safety_lag=lag) == 0  # reads the target: the higher id
-    release.set()
-    slow.join()
+    with touch_held_open(sale, post, who=1) as holding:  # takes an id, commits after a later click
+        holding.wait(10)
+        touch(sale, who=2, link=post)  # a higher id, committed first
+        assert tally(at=NOW, safety_lag=lag) == 0  # reads the target: the higher id
     assert tally(at=NOW + lag, safety_lag=lag) == 2  # the lower id committed within the lag: counted
     assert touch_totals([sale.pk])[sale.pk]["people"] == 2
 
@@ -248,38 +263,26 @@ def test_a_touch_in_a_transaction_held_past_the_lag_is_still_counted(sale, post)
     waits for every transaction running when it read its target, whatever the lag says, and whatever order
     the transactions got their ids in."""
     no_lag = datetime.timedelta(0)
-    first_has_id, slow_holding, first_done, release = (threading.Event() for _ in range(4))
+    first_has_id, first_done = threading.Event(), threading.Event()
 
     def first_writer():  # takes its transaction id before the slow one, commits a higher touch id after it
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("SELECT pg_current_xact_id()")
                 first_has_id.set()
-                slow_holding.wait(10)
+                holding.wait(10)
                 touch(sale, who=2, link=post)
         finally:
             first_done.set()
             connections.close_all()
 
-    def slow_entry():
-        try:
-            first_has_id.wait(10)
-            with transaction.atomic():
-                touch(sale, who=1, link=post)
-                slow_holding.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=first_writer), threading.Thread(target=slow_entry)]
-    for thread in threads:
-        thread.start()
-    first_done.wait(10)
-    assert tally(at=NOW, safety_lag=no_lag) == 0  # the slow transaction is still running: wait for it
-    assert tally(at=NOW + datetime.timedelta(minutes=5), safety_lag=no_lag) == 0  # still waiting
-    release.set()
-    for thread in threads:
-        thread.join()
+    with touch_held_open(sale, post, who=1, after=first_has_id) as holding:
+        first = threading.Thread(target=first_writer)
+        first.start()
+        first_done.wait(10)
+        assert tally(at=NOW, safety_lag=no_lag) == 0  # the slow transaction is still running: wait for it
+        assert tally(at=NOW + datetime.timedelta(minutes=5), safety_lag=no_lag) == 0  # still waiting
+    first.join()
     assert tally(at=NOW + datetime.timedelta(minutes=5), safety_lag=no_lag) == 2
     assert touch_totals([sale.pk])[sale.pk]["people"] == 2
 
@@ -291,25 +294,11 @@ def test_the_tally_waits_for_a_stuck_transaction_only_so_long(sale, post, caplog
     from campaigns.rollups import MAX_WRITER_WAIT
 
     no_lag = datetime.timedelta(0)
-    holding, release = threading.Event(), threading.Event()
-
-    def stuck():
-        try:
-            with transaction.atomic():
-                touch(sale, who=1, link=post)
-                holding.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=stuck)
-    thread.start()
-    holding.wait(10)
-    touch(sale, who=2, link=post)
-    assert tally(at=NOW, safety_lag=no_lag) == 0
-    assert tally(at=NOW + MAX_WRITER_WAIT + datetime.timedelta(seconds=1), safety_lag=no_lag) == 1
-    assert "tallying on" in caplog.text
-    release.set()
-    thread.join()
+    with touch_held_open(sale, post, who=1) as holding:
+        holding.wait(10)
+        touch(sale, who=2, link=post)
+        assert tally(at=NOW, safety_lag=no_lag) == 0
+        assert tally(at=NOW + MAX_WRITER_WAIT + datetime.timedelta(seconds=1), safety_lag=no_lag) == 1
+        assert "tallying on" in caplog.text
     rebuild_touch_rollups()
     assert touch_totals([sale.pk])[sale.pk]["people"] == 2
