@@ -404,12 +404,6 @@ class CampaignAdmin(AccountScopedAdmin):
                 return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
         return super().delete_view(request, object_id, extra_context)
 
-    def delete_queryset(self, request, queryset):
-        kept = [campaign for campaign in queryset if deletion_refusal(campaign)]
-        for campaign in kept:
-            self.message_user(request, deletion_refusal(campaign), messages.ERROR)
-        super().delete_queryset(request, queryset.exclude(pk__in=[campaign.pk for campaign in kept]))
-
     # --- extra pages -------------------------------------------------------------------------
 
     def get_urls(self):

@@ -219,3 +219,16 @@ def test_the_owner_is_not_offered_as_its_own_co_running_account(client, alice, l
     html = client.get(change_url(live)).content.decode()
     assert 'name="co_accounts"' in html
     assert f'name="co_accounts" value="{live.owner_account_id}"' not in html
+
+
+def test_the_delete_action_refuses_a_selection_with_a_campaign_that_has_run(client, alice, live, main_account):
+    """Django's delete action refuses the whole selection when one object may not be deleted."""
+    idea = make_campaign(main_account, slug="idea", name="Idea")
+    client.force_login(alice)
+    response = client.post(reverse("admin:campaigns_campaign_changelist"), {
+        "action": "delete_selected", "_selected_action": [live.pk, idea.pk], "post": "yes"})
+    assert response.status_code == 403
+    assert Campaign.objects.filter(pk__in=[live.pk, idea.pk]).count() == 2
+    client.post(reverse("admin:campaigns_campaign_changelist"), {
+        "action": "delete_selected", "_selected_action": [idea.pk], "post": "yes"})
+    assert not Campaign.objects.filter(pk=idea.pk).exists()
