@@ -69,7 +69,8 @@ def load_campaign_demo(*, at=None):
         "owner_account": main, "name": "10th anniversary giveaways",
         "headline": "Ten years of Hanbit Air: win free tickets on the 10th of every month",
         "body": ANNIVERSARY_BODY, "utm_source": "", "utm_campaign": "anniversary10",
-        "starts_at": local_midnight(month_start, main.timezone),
+        # Under way since last month, so the giveaway demo has a round already drawn.
+        "starts_at": local_midnight((month_start - datetime.timedelta(days=1)).replace(day=1), main.timezone),
         "ends_at": local_midnight(month_start + datetime.timedelta(days=183), main.timezone),
         "created_by": alice, "updated_by": alice,
     })

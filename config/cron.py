@@ -9,9 +9,15 @@ from rq import cron
 
 from accounts.jobs import clear_expired_sessions
 from campaigns.jobs import advance_campaign_schedules, check_touch_rollups, tally_touches
+from promotions.jobs import advance_giveaway_rounds, draw_closed_rounds, forfeit_unclaimed_prizes, tally_recent_rounds
 
 cron.register(advance_campaign_schedules, queue_name="default", cron="* * * * *")
 cron.register(clear_expired_sessions, queue_name="default", cron="17 * * * *")
 # Tallies take turns on a lock, so a slow run overlapping the next one is safe (it waits, then carries on).
 cron.register(tally_touches, queue_name="tallies", cron="* * * * *")
 cron.register(check_touch_rollups, queue_name="tallies", cron="41 3 * * *", job_timeout=3600)
+# Giveaways: rounds open and close on the minute; draws run on their own job so a slow one delays nothing else.
+cron.register(advance_giveaway_rounds, queue_name="default", cron="* * * * *")
+cron.register(draw_closed_rounds, queue_name="default", cron="* * * * *", job_timeout=1800)
+cron.register(tally_recent_rounds, queue_name="tallies", cron="* * * * *")
+cron.register(forfeit_unclaimed_prizes, queue_name="default", cron="*/5 * * * *")

@@ -38,6 +38,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("campaigns.urls")),
+    path("", include("promotions.urls")),
 ]
 
 if settings.DEBUG or settings.EMBEDDED:

@@ -42,6 +42,7 @@ addresses, which Django's sign-up form refuses too). Every refusal is a
 ValueError whose message says what to change.
 """
 
+import hashlib
 import hmac
 import re
 from encodings import idna as idna2003
@@ -171,6 +172,7 @@ def is_disposable(address):
 
 
 MIN_SALT_BYTES = 16
+SHA256_BLOCK = 64  # bytes
 
 
 def pseudonym(*, identity, salt):
@@ -189,9 +191,41 @@ def pseudonym(*, identity, salt):
     """
     if not identity:
         raise ValueError("A pseudonym needs an identity; this one is empty.")
+    return hmac.new(checked_salt(salt), identity.encode(), "sha256").hexdigest()[:16]
+
+
+def checked_salt(salt):
+    """The salt as bytes, or ValueError if it is too short to stay secret."""
     if isinstance(salt, str):
         salt = salt.encode()
     if len(salt) < MIN_SALT_BYTES:
         raise ValueError(f"The pseudonym salt must be at least {MIN_SALT_BYTES} bytes and secret; "
                          "generate one per giveaway with secrets.token_hex(16).")
-    return hmac.new(salt, identity.encode(), "sha256").hexdigest()[:16]
+    return salt
+
+
+def pseudonym_maker(salt):
+    """`pseudonym(identity=…, salt=salt)` as a function of the identity alone, for naming many people at once.
+
+    The same HMAC-SHA256 (RFC 2104) with the key worked in once: the padded key's inner and outer SHA-256
+    states are hashed here and copied for every identity, so a draw of 200,000 entrants does not re-check
+    and re-key the salt 200,000 times (~1.2 µs an identity against ~2 µs). `pseudonym()` stays the
+    definition; the tests hold the two to the same answers.
+    """
+    key = checked_salt(salt)
+    if len(key) > SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()  # as HMAC does with a key longer than the hash's block
+    padded = key.ljust(SHA256_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded))
+    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded))
+
+    def pseudonym_of(identity):
+        if not identity:
+            raise ValueError("A pseudonym needs an identity; this one is empty.")
+        inside = inner.copy()
+        inside.update(identity.encode())
+        mac = outer.copy()
+        mac.update(inside.digest())
+        return mac.digest()[:8].hex()
+
+    return pseudonym_of

@@ -38,12 +38,15 @@ def _forget_recent_links_and_pages():
     """The per-process caches of hot public paths start empty in every test."""
     from campaigns.links import recent_links
     from campaigns.views.landing import recent_pages
+    from promotions.rounds import recent_rounds
+    from promotions.views.giveaways import recent_setups
 
-    recent_links.clear()
-    recent_pages.clear()
+    caches = [recent_links, recent_pages, recent_setups, recent_rounds]
+    for cache in caches:
+        cache.clear()
     yield
-    recent_links.clear()
-    recent_pages.clear()
+    for cache in caches:
+        cache.clear()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -69,6 +72,11 @@ def _empty_queues(_embedded_redis):
     """Each test starts with empty job queues on the embedded Redis."""
     for name in ("default", "tallies", "exports"):
         django_rq.get_queue(name).empty()
+    # The giveaway velocity counters live in the same Redis (promotions/throttle.py).
+    connection = django_rq.get_connection("default")
+    stale = list(connection.scan_iter("promotions:throttle:*"))
+    if stale:
+        connection.delete(*stale)
     yield
 
 

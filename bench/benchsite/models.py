@@ -25,3 +25,19 @@ class BarePage(models.Model):
 
     def __str__(self):
         return self.headline
+
+
+class BareEntry(models.Model):
+    """The baseline's one INSERT per mission completion of a signed-in user."""
+
+    # A plain column, not a foreign key: benchsite has no migrations, and --run-syncdb creates its tables
+    # before the migrated apps' (a constraint on accounts_user would fail). One fewer check for the baseline.
+    user_id = models.BigIntegerField()
+    mission = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        app_label = "benchsite"
+
+    def __str__(self):
+        return f"{self.user_id}: {self.mission}"

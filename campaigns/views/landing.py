@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
@@ -43,6 +44,25 @@ Status = Campaign.Status
 # visitor within 65 s: no slower than the scheduler, which starts and ends campaigns once a minute.
 # Entries will be checked against the status when they are submitted, so a stale page admits nothing.
 LANDING_MAX_AGE = 60
+
+
+# What apps above campaigns add to the page (promotions: the campaign's giveaways), in the order added.
+# campaigns never imports them: each one registers from its AppConfig.ready().
+page_parts = []
+
+
+def add_to_landing_page(provider):
+    """Show what `provider(campaign, *, at, preview, accepting_entries)` returns after the campaign's text.
+
+    A provider returns rendered HTML, or "" for nothing. It goes into the anonymous page that a web
+    process serves to every visitor for LANDING_CACHE_SECONDS, behind one ETag and one CSP hash, so it
+    must not depend on the visitor (no CSRF token, no name, nothing from the session) and must not add
+    <style> or <script> elements; and it reads what it needs in a fixed number of queries, however many
+    objects it shows, so the page stays cheap.
+    """
+    if provider not in page_parts:
+        page_parts.append(provider)
+    return provider
 
 
 def may_preview(user, campaign):
@@ -125,13 +145,18 @@ def moved_page(slug):
 def render_landing(request, campaign, *, ended_at, preview):
     owner = campaign.owner_account
     end = ended_at or campaign.ends_at
+    accepting_entries = campaign.status == Status.LIVE and not preview
+    at = timezone.now()
+    parts = [provider(campaign, at=at, preview=preview, accepting_entries=accepting_entries)
+             for provider in page_parts]
     return render_to_string("campaigns/landing.html", {
         "campaign": campaign,
         "owner": owner,
         "accounts": campaign.running_accounts(),
         "preview": preview,
         # Entry forms (giveaways, missions) show and accept only while this is true.
-        "accepting_entries": campaign.status == Status.LIVE and not preview,
+        "accepting_entries": accepting_entries,
+        "parts": [part for part in parts if part],
         "starts_local": campaign.starts_at and to_local(campaign.starts_at, owner.timezone),
         # An ended campaign shows when it really ended: "End now" and the minutely sweep differ from the plan.
         "ends_local": end and to_local(end, owner.timezone),

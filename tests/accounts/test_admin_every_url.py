@@ -27,7 +27,32 @@ def alices_things(main_account, alice):
     link = TrackingLink.objects.create(campaign=campaign, account=main_account, label="launch")
     record_touch(visitor_id=uuid.uuid4(), campaign=campaign, account=main_account, link=link,
                  kind=Touch.Kind.LINK_CLICK, facts=TouchFacts())
-    return {Campaign: campaign, TrackingLink: link, Touch: Touch.objects.get(), type(main_account): main_account}
+    return {Campaign: campaign, TrackingLink: link, Touch: Touch.objects.get(), type(main_account): main_account,
+            **alices_giveaway_things(campaign, main_account, alice)}
+
+
+def alices_giveaway_things(campaign, main_account, alice):
+    """A giveaway of the secret campaign with a drawn round, an entry awaiting review, a flag and a winner."""
+    from promotions.models import Draw, Entry, Flag, Giveaway, Mission, Participant, Round, RulesVersion, Winner
+    from tests.promotions.conftest import make_giveaway, make_mission
+
+    giveaway = make_giveaway(campaign, slug=f"{SECRET_SLUG}-giveaway", title=f"{SECRET_NAME} giveaway")
+    mission = make_mission(giveaway, Mission.Kind.PROOF_URL, title=f"{SECRET_NAME} mission")
+    rules = RulesVersion.objects.create(giveaway=giveaway, number=1, text="Rules", created_at=NOW)
+    round = Round.objects.create(giveaway=giveaway, number=1, opens_at=NOW, closes_at=NOW + DAY,
+                                 status=Round.Status.DRAWN, seed="a" * 64, commitment="b" * 64, rules_version=rules)
+    email = f"{SECRET_SLUG}@example.org"  # so a page or file that shows the person shows a secret too
+    person = Participant.objects.create(identity=email, email=email, created_at=NOW)
+    entry = Entry.objects.create(round=round, mission=mission, participant=person, account=main_account, weight=1,
+                                 answer=f"https://x.com/{SECRET_SLUG}", status=Entry.Status.AWAITING_REVIEW,
+                                 created_at=NOW)
+    flag = Flag.objects.create(entry=entry, rule=Flag.Rule.CLUSTER, reason=f"{SECRET_NAME} cluster", created_at=NOW)
+    draw = Draw.objects.create(round=round, algorithm="chorus-draw-1", seed="a" * 64, commitment="b" * 64,
+                               digest="c" * 64, winners=1, alternates=0, result=["erin"], drawn_at=NOW, drawn_by=alice)
+    winner = Winner.objects.create(draw=draw, place=1, participant=person, pseudonym="erin",
+                                   status=Winner.Status.NOTIFIED)
+    return {Giveaway: giveaway, Mission: mission, Round: round, Participant: person, Entry: entry, Flag: flag,
+            Draw: draw, Winner: winner}
 
 
 def named_patterns(patterns, prefix=""):
@@ -61,7 +86,7 @@ def every_admin_url(things):
                 content_type = ContentType.objects.get_for_model(model)
                 yield name, reverse("admin:view_on_site", args=[content_type.pk, obj.pk])
         elif name == "app_list":
-            for app_label in ("accounts", "campaigns"):
+            for app_label in ("accounts", "campaigns", "promotions"):
                 yield name, reverse("admin:app_list", args=[app_label])
         elif "<" not in route and name not in {"logout"}:
             yield name, reverse(f"admin:{name}")

@@ -33,6 +33,7 @@ def test_the_demo_command_lives_in_the_top_most_app_and_loads_every_apps_part():
 
     from attribution.management.commands.demo import LOADERS
     from campaigns.demo import load_campaign_demo
+    from promotions.demo import load_promotions_demo
 
     assert get_commands()["demo"] == "attribution"
-    assert LOADERS[-1] is load_campaign_demo
+    assert LOADERS.index(load_campaign_demo) < LOADERS.index(load_promotions_demo)

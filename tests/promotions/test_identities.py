@@ -7,7 +7,7 @@ from disposable_email_domains import blocklist
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promotions.identities import DISPOSABLE_DOMAINS, is_disposable, normalise_email, pseudonym
+from promotions.identities import DISPOSABLE_DOMAINS, is_disposable, normalise_email, pseudonym, pseudonym_maker
 
 SALT = "5f1c0a9e4b7d2c83a6e0f4b19d7c2e58"
 OTHER_SALT = "0b9e6d3a7c1f48e2b5d09a6c3e7f1b24"
@@ -264,6 +264,23 @@ def test_it_refuses_an_empty_identity():
 def test_it_takes_its_arguments_by_keyword_only():
     with pytest.raises(TypeError):
         pseudonym("alice@gmail.com", SALT)
+
+
+@pytest.mark.parametrize("salt", [SALT, SALT.encode(), "s" * 64, "long salt, longer than SHA-256's block " * 3,
+                                  "sel d'été " * 2])
+def test_the_pseudonym_maker_gives_exactly_what_pseudonym_gives(salt):
+    pseudonym_of = pseudonym_maker(salt)
+    identities = ["alice@gmail.com", "b@example.com", "x" * 64 + "@" + "y" * 60 + ".example", "ü@bücher.example"]
+    assert [pseudonym_of(identity) for identity in identities] == [
+        pseudonym(identity=identity, salt=salt) for identity in identities]
+    assert pseudonym_maker(SALT)("alice@gmail.com") == "b40bf587b715562b"
+
+
+def test_the_pseudonym_maker_refuses_what_pseudonym_refuses():
+    with pytest.raises(ValueError, match="at least 16 bytes"):
+        pseudonym_maker("short")
+    with pytest.raises(ValueError, match="identity"):
+        pseudonym_maker(SALT)("")
 
 
 # --- properties ------------------------------------------------------------------------------

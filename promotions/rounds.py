@@ -1,0 +1,148 @@
+"""Rounds: created when they open (seed, commitment, frozen rules), closed when due; the sweep that does both.
+
+A round row exists from the moment its window opens: `open_round()` is called by the
+every-minute sweep and, so that nobody waits for the sweep, by the first entry of a new
+round. Both may run at once; the giveaway's row lock and the unique (giveaway, opens_at)
+constraint make them create one round. Status changes follow campaigns.status: a
+conditional UPDATE on the old status plus one RoundEvent.
+
+    open → closed → drawn
+"""
+
+import logging
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.models import Campaign
+from common.recent import RecentCache
+from promotions import draws, recurrence
+from promotions.models import Giveaway, Round, RoundEvent
+from promotions.rules import freeze_rules
+
+log = logging.getLogger(__name__)
+
+# Campaigns whose giveaways can have an open round; paused ones keep their round (it stays open, entries wait).
+RUNNING = [Campaign.Status.LIVE, Campaign.Status.PAUSED]
+
+
+# Each web process reuses a round it found for this long: every entry needs its round, and a round's
+# window never moves once it is open. What a cached copy could get wrong is only its status, and callers
+# judge that by the clock (`Round.is_open(at)`) and the campaign's status, read fresh with every entry.
+ROUND_CACHE_SECONDS = 5
+recent_rounds = RecentCache(max_entries=1_000)
+
+
+class RoundChangeRefused(Exception):
+    """A round cannot change status like this; the message says why."""
+
+
+def window_at(giveaway, at):
+    """The entry window open at `at` for the giveaway's schedule and its campaign's dates, or None."""
+    campaign = giveaway.campaign
+    if campaign.starts_at is None or campaign.ends_at is None:
+        return None
+    return recurrence.round_at(recurrence=giveaway.schedule(), tz_name=campaign.owner_account.timezone,
+                               starts_at=campaign.starts_at, ends_at=campaign.ends_at, at=at)
+
+
+def next_window(giveaway, at):
+    campaign = giveaway.campaign
+    if campaign.starts_at is None or campaign.ends_at is None:
+        return None
+    return recurrence.next_round(recurrence=giveaway.schedule(), tz_name=campaign.owner_account.timezone,
+                                 starts_at=campaign.starts_at, ends_at=campaign.ends_at, at=at)
+
+
+def current_round(giveaway, at):
+    """The round taking entries at `at` if it has been opened already (no writes), else None."""
+    window = window_at(giveaway, at)
+    if window is None:
+        return None
+    return Round.objects.filter(giveaway=giveaway, opens_at=window.opens_at).first()
+
+
+def open_round(*, giveaway, at=None):
+    """The round whose window contains `at`, created if needed; None between rounds or outside the campaign.
+
+    Safe to call from many processes at once. Only rounds of a live or paused campaign are opened.
+    """
+    at = at or timezone.now()
+    window = window_at(giveaway, at)
+    if window is None:
+        return None
+    key = (giveaway.pk, window.opens_at)
+    existing = recent_rounds.get(key) or Round.objects.filter(giveaway=giveaway, opens_at=window.opens_at).first()
+    if existing is not None:
+        recent_rounds.put(key, existing, seconds=ROUND_CACHE_SECONDS)
+        return existing
+    if giveaway.campaign.status not in RUNNING:
+        return None
+    with transaction.atomic():
+        # Serialises openings of this giveaway's rounds (and their rules versions) across processes.
+        Giveaway.objects.select_for_update().filter(pk=giveaway.pk).first()
+        existing = Round.objects.filter(giveaway=giveaway, opens_at=window.opens_at).first()
+        if existing is not None:
+            return existing
+        number = Round.objects.filter(giveaway=giveaway).count() + 1
+        seed = draws.new_seed()
+        created = Round.objects.create(
+            giveaway=giveaway, number=number, opens_at=window.opens_at, closes_at=window.closes_at,
+            status=Round.Status.OPEN, seed=seed, commitment=draws.commitment(seed),
+            rules_version=freeze_rules(giveaway=giveaway, at=at),
+        )
+        RoundEvent.objects.create(round=created, occurred_at=at, from_status="", to_status=Round.Status.OPEN,
+                                  note=f"Rules version {created.rules_version.number}")
+        return created
+
+
+def change_round_status(*, round, to, by=None, at=None, note=""):
+    """Move `round` to `to` with a conditional UPDATE and one RoundEvent; True if this call made the change."""
+    at = at or timezone.now()
+    allowed = {Round.Status.OPEN: Round.Status.CLOSED, Round.Status.CLOSED: Round.Status.DRAWN}
+    if round.status == to:
+        return False
+    if allowed.get(round.status) != to:
+        raise RoundChangeRefused(f"{round} is {round.get_status_display().lower()} and cannot become {to}.")
+    with transaction.atomic():
+        changed = Round.objects.filter(pk=round.pk, status=round.status).update(status=to)
+        if not changed:
+            round.refresh_from_db(fields=["status"])
+            if round.status == to:
+                return False
+            raise RoundChangeRefused(f"{round} was just changed by someone else; reload and try again.")
+        RoundEvent.objects.create(round=round, occurred_at=at, actor=by, from_status=round.status, to_status=to,
+                                  note=note)
+    round.status = to
+    return True
+
+
+def advance_due_rounds(*, at=None):
+    """The every-minute sweep: open the current round of every running giveaway, close rounds that are due.
+
+    Idempotent: a second run finds nothing to do. Returns (opened, closed) round ids. Drawing closed
+    rounds is promotions.drawing.draw_due_rounds(), run by its own job, so a slow draw never delays
+    openings and closings.
+    """
+    at = at or timezone.now()
+    opened, closed = [], []
+    giveaways = Giveaway.objects.select_related("campaign__owner_account").filter(campaign__status__in=RUNNING)
+    for giveaway in giveaways:
+        try:
+            window = window_at(giveaway, at)
+        except ValueError as error:
+            # A schedule the admin's form would refuse (a row edited by hand): skip this giveaway, not the sweep.
+            log.error("Giveaway %s has a schedule that cannot work (%s); its rounds are not opened.", giveaway.pk,
+                      error)
+            continue
+        if window is not None and not Round.objects.filter(giveaway=giveaway, opens_at=window.opens_at).exists():
+            opened.append(open_round(giveaway=giveaway, at=at).pk)
+    ended = [Campaign.Status.ENDED, Campaign.Status.ARCHIVED]
+    due_rounds = Round.objects.filter(Q(closes_at__lte=at) | Q(giveaway__campaign__status__in=ended),
+                                      status=Round.Status.OPEN)
+    for due in due_rounds:
+        note = "Entry window over" if due.closes_at <= at else "The campaign ended"
+        if change_round_status(round=due, to=Round.Status.CLOSED, at=at, note=note):
+            closed.append(due.pk)
+    return opened, closed

@@ -1,0 +1,1 @@
+"""Public giveaway pages, one module per page family."""
