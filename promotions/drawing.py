@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from promotions import draws, identities, rounds, winners
 from promotions.models import Draw, Entry, Participant, Round, Winner, WinnerEvent
+from promotions.rules import terms_of
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +68,14 @@ def eligible_entrants(round):
     pseudonyms come from one HMAC keyed once for the whole draw (identities.pseudonym_maker()).
     """
     giveaway = round.giveaway
+    terms = terms_of(round)  # required missions and past winners as the rules stood when the round opened
     pseudonym_of = identities.pseudonym_maker(giveaway.pseudonym_salt)
-    required = list(giveaway.missions.filter(required=True).values_list("pk", flat=True))
+    # A required mission deleted since no longer asks anything of anyone.
+    required = list(giveaway.missions.filter(pk__in=terms.required_mission_ids).values_list("pk", flat=True))
     # One filter() call, so the round, the status and the sums below are all on the same join of entries.
     people = Participant.objects.filter(blocked_at__isnull=True, entries__round=round,
                                         entries__status=Entry.Status.COUNTED)
-    if giveaway.exclude_past_winners:
+    if terms.exclude_past_winners:
         past_winners = Winner.objects.filter(
             draw__round__giveaway=giveaway, draw__round__number__lt=round.number,
             status__in=[Winner.Status.NOTIFIED, Winner.Status.CLAIMED, Winner.Status.VERIFIED],
@@ -176,7 +179,6 @@ def freeze_and_draw(*, round, entrants_file, people_file):
     binary files given, and draws from the sorted rows the digest already holds in memory, rather than
     reading the file back: the same places either way (draws.write_entrants_and_draw()).
     """
-    giveaway = round.giveaway
     entrant_count, total_weight = 0, 0
     write_person = people_file.write
 
@@ -188,16 +190,17 @@ def freeze_and_draw(*, round, entrants_file, people_file):
             total_weight += weight
             yield pseudonym, weight
 
+    terms = terms_of(round)
     digest, picked = draws.write_entrants_and_draw(
-        weights=frozen_rows(), file=entrants_file, seed=round.seed,
-        winners=giveaway.winners_per_round, alternates=giveaway.alternates_per_round)
+        weights=frozen_rows(), file=entrants_file, seed=round.seed, winners=terms.winners,
+        alternates=terms.alternates)
     return digest, picked, entrant_count, total_weight
 
 
 def store_draw(*, round, by, at, saved_files):
     """Everything draw_round() writes, inside its transaction; returns the Draw. Names the stored file in
     `saved_files` as soon as it exists, for draw_round() to delete if the transaction does not commit."""
-    giveaway = round.giveaway
+    terms = terms_of(round)  # the numbers of winners and alternates the rules promised for this round
     with tempfile.TemporaryFile() as entrants, tempfile.TemporaryFile() as people:
         frozen = freeze_and_draw(round=round, entrants_file=entrants, people_file=people)
         digest, picked, entrant_count, total_weight = frozen
@@ -214,13 +217,13 @@ def store_draw(*, round, by, at, saved_files):
 
     draw = Draw.objects.create(
         round=round, algorithm=draws.ALGORITHM, seed=round.seed, commitment=round.commitment, digest=digest,
-        winners=giveaway.winners_per_round, alternates=giveaway.alternates_per_round, result=picked,
+        winners=terms.winners, alternates=terms.alternates, result=picked,
         entrants_file=saved_name, drawn_at=at, drawn_by=by,
     )
     places = []
     for place, pseudonym in enumerate(picked, start=1):
-        is_winner = place <= giveaway.winners_per_round
-        fields = winners.notified_fields(giveaway=giveaway, at=at) if is_winner else {}
+        is_winner = place <= terms.winners
+        fields = winners.notified_fields(round=round, at=at) if is_winner else {}
         places.append(Winner(draw=draw, place=place, participant_id=participant_ids[pseudonym], pseudonym=pseudonym,
                              status=Winner.Status.NOTIFIED if is_winner else Winner.Status.ALTERNATE, **fields))
     Winner.objects.bulk_create(places)
@@ -228,7 +231,7 @@ def store_draw(*, round, by, at, saved_files):
     WinnerEvent.objects.bulk_create([
         WinnerEvent(winner=winner, occurred_at=at, actor=by, from_status="", to_status=winner.status,
                     reason=(f"Drawn in place {winner.place}; told by email" if winner.status == Winner.Status.NOTIFIED
-                            else f"Drawn as alternate {winner.place - giveaway.winners_per_round}"))
+                            else f"Drawn as alternate {winner.place - terms.winners}"))
         for winner in places
     ])
     Round.objects.filter(pk=round.pk).update(digest=digest, entrant_count=entrant_count, total_weight=total_weight)
@@ -257,6 +260,8 @@ def draw_due_rounds(*, at=None):
             drawn.append(draw_round(round=round, at=at))
         except (DrawRefused, OSError) as error:
             log.warning("Round %s was not drawn (%s); the next sweep tries again.", round_id, error)
+        except Exception:  # e.g. a ValueError from data no draw can take: this round waits, the others go on
+            log.exception("Round %s could not be drawn; the next sweep tries again.", round_id)
     return drawn
 
 

@@ -11,6 +11,7 @@ A double submit is a no-op: the unique (round, mission, participant, occurrence)
 constraint keeps one row, and the second call reports "already done".
 """
 
+import datetime
 import ipaddress
 import re
 import unicodedata
@@ -31,7 +32,7 @@ from campaigns.touches import TouchFacts, account_runs_campaign, record_touch, t
 from campaigns.visitors import client_ip, visitor_id_from
 from promotions import fraud, identities, rounds
 from promotions.models import Entry, Flag, Mission, NewsletterConsent, Participant, Referral, Round
-from promotions.rules import country_list
+from promotions.rules import country_list, terms_of
 
 # Completions a person makes on the page; referrals and purchases arrive from elsewhere.
 COMPLETED_ON_THE_PAGE = {
@@ -113,8 +114,21 @@ def participant_for(*, user, at=None):
 
 
 def save_details(*, participant, country, birth_date):
-    """Record the country and date of birth that eligibility is judged by."""
-    participant.country = country.strip().upper()
+    """Record the country and date of birth that eligibility is judged by — once.
+
+    Giving the same details again changes nothing; different ones are refused (MissionRefused), so a
+    person told they are too young cannot simply declare another birthday. Corrections go through the
+    organiser.
+    """
+    country = country.strip().upper()
+    if isinstance(birth_date, str):
+        birth_date = datetime.date.fromisoformat(birth_date)
+    if participant.country and participant.birth_date is not None:
+        if (participant.country, participant.birth_date) == (country, birth_date):
+            return
+        raise MissionRefused("Your country and date of birth are already recorded and cannot be changed here. "
+                             "If they are wrong, contact the organiser (see the official rules).")
+    participant.country = country
     participant.birth_date = birth_date
     participant.save(update_fields=["country", "birth_date"])
 
@@ -123,13 +137,14 @@ def age_on(birth_date, day):
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def eligibility_problem(*, participant, giveaway, at, user=None, staff_or_member=None):
+def eligibility_problem(*, participant, giveaway, at, user=None, staff_or_member=None, terms=None):
     """Why this person cannot enter this giveaway, in words for them, or None.
 
     `user` is who is signed in: another spelling of the participant's address may belong to a staff
     login that is not `participant.user` (the first login of that person), and staff never enter.
     `staff_or_member` is whether one of those logins is staff or a member of a brand account, when the
     caller has read it already (the giveaway page reads it with the participant); None looks it up.
+    `terms` are the round's frozen terms (rules.terms_of); without them, the giveaway's fields as they are now.
     """
     if participant.blocked_at is not None:
         return "Your participation is on hold. Contact the organiser if you think this is a mistake."
@@ -142,12 +157,16 @@ def eligibility_problem(*, participant, giveaway, at, user=None, staff_or_member
         return f"Staff of {owner.name} and its partner accounts cannot enter its giveaways."
     if not participant.country or participant.birth_date is None:
         return "Tell us your country and date of birth first: the rules depend on them."
-    allowed, denied = country_list(giveaway.allowed_countries), country_list(giveaway.denied_countries)
+    if terms is not None:
+        allowed, denied, minimum_age = terms.allowed_countries, terms.denied_countries, terms.minimum_age
+    else:
+        allowed, denied = country_list(giveaway.allowed_countries), country_list(giveaway.denied_countries)
+        minimum_age = giveaway.minimum_age
     if (allowed and participant.country not in allowed) or participant.country in denied:
         return "This giveaway is not open to residents of your country (see the official rules)."
     local_today = to_local(at, owner.timezone).date()
-    if age_on(participant.birth_date, local_today) < giveaway.minimum_age:
-        return f"You must be {giveaway.minimum_age} or older to enter."
+    if age_on(participant.birth_date, local_today) < minimum_age:
+        return f"You must be {minimum_age} or older to enter."
     return None
 
 
@@ -288,17 +307,19 @@ def complete_mission(*, participant, mission, facts, answer="", occurrence="", a
         when = (f" The next round opens {to_local(upcoming.opens_at, campaign.owner_account.timezone):%Y-%m-%d %H:%M}."
                 if upcoming else "")
         raise MissionRefused("Entries are closed between rounds." + when)
-    problem = eligibility_problem(participant=participant, giveaway=giveaway, at=at,
+    terms = terms_of(round)  # what the rules promised when this round opened, whatever was edited since
+    problem = eligibility_problem(participant=participant, giveaway=giveaway, at=at, terms=terms,
                                   user=user if getattr(user, "pk", None) else None, staff_or_member=staff_or_member)
     if problem:
         raise MissionRefused(problem)
-    if giveaway.exclude_past_winners and has_won_before(participant=participant, giveaway=giveaway,
+    if terms.exclude_past_winners and has_won_before(participant=participant, giveaway=giveaway,
                                                        before_round=round):
         raise MissionRefused("You won an earlier round; past winners cannot win this giveaway again.")
     stored_answer = checked_answer(mission, answer)
     occurrence = occurrence_for(mission, owner_timezone=campaign.owner_account.timezone, at=at,
                                 occurrence=occurrence)
-    locks_the_person = bool(mission.unlock_after or giveaway.entry_limit_per_person)
+    limit = terms.entry_limit_per_person
+    locks_the_person = bool(mission.unlock_after or limit)
     progress = None if locks_the_person else RoundProgress.of(participant, round)
     if progress is not None and progress.has(mission, occurrence):
         return already_done(mission=mission, participant=participant, round=round, total=progress.total)
@@ -318,11 +339,10 @@ def complete_mission(*, participant, mission, facts, answer="", occurrence="", a
                 raise MissionRefused(f"This mission unlocks after you complete {mission.unlock_after} other "
                                      f"mission{'s' if mission.unlock_after != 1 else ''}.")
             weight = mission.entries
-            if giveaway.entry_limit_per_person:
-                remaining = giveaway.entry_limit_per_person - progress.total
+            if limit:
+                remaining = limit - progress.total
                 if remaining <= 0:
-                    raise MissionRefused(f"You have the most entries one person can earn in this round "
-                                         f"({giveaway.entry_limit_per_person}).")
+                    raise MissionRefused(f"You have the most entries one person can earn in this round ({limit}).")
                 weight = min(weight, remaining)
             status = Entry.Status.AWAITING_REVIEW if mission.kind == Mission.Kind.PROOF_URL else Entry.Status.COUNTED
             reasons = fraud.reasons_to_hold(participant=participant, round=round, mission=mission, facts=facts,

@@ -244,6 +244,9 @@ class Round(models.Model):
     seed = models.CharField(max_length=64, editable=False)
     commitment = models.CharField(max_length=64, editable=False)
     rules_version = models.ForeignKey("RulesVersion", on_delete=models.PROTECT, related_name="rounds")
+    # The figures the rules promise for this round (winners, eligibility, limits, required missions),
+    # frozen at the opening with the rules text: promotions.rules.terms_of(round).
+    terms = models.JSONField(default=dict, editable=False)
     # Set at close: the frozen entry set (per-participant weights) and its digest.
     digest = models.CharField(max_length=64, blank=True)
     entrant_count = models.PositiveIntegerField(null=True, blank=True)

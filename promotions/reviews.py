@@ -135,13 +135,18 @@ def release_held_entries(entry_ids, *, note, by, at):
     credit_referrers(counted_ids, at=at)
 
 
-def block_participant(*, participant, reason, by=None, at=None):
+def block_participant(*, participant, reason, by=None, at=None, campaign_ids=None):
     """Block a person from every giveaway of the brand: never a deletion.
 
-    They can enter nothing more (complete_mission refuses blocked people); their entries in
-    rounds not yet drawn are rejected with the reason, so no tally or draw counts them. Entries
-    of drawn rounds stay as they were: a drawn winner is forfeited on the winners' page. Returns
-    False when the person was blocked already.
+    The block itself is brand-wide, whoever sets it: a person is one Participant across all the
+    brand's accounts, and once blocked they can enter no giveaway of any account any more
+    (complete_mission refuses blocked people) nor be drawn. What was already entered is decided
+    only where the blocker decides: their entries in rounds not yet drawn, and the open flags on
+    those entries, are rejected with the reason in the giveaways of `campaign_ids` (the campaigns
+    the blocker may edit; None, for a superuser, means every campaign). Entries and flags in other
+    accounts' giveaways are left to those accounts' marketers. Entries of drawn rounds stay as
+    they were: a drawn winner is forfeited on the winners' page. Returns False when the person
+    was blocked already.
     """
     at = at or timezone.now()
     reason = (reason or "").strip()
@@ -153,12 +158,17 @@ def block_participant(*, participant, reason, by=None, at=None):
         if not blocked:
             return False
         pending = Entry.objects.filter(not_drawn(), participant_id=participant.pk).exclude(status=Status.REJECTED)
+        open_flags = Flag.objects.filter(entry__participant_id=participant.pk, decision=Flag.Decision.OPEN).exclude(
+            entry__round__status=Round.Status.DRAWN)
+        if campaign_ids is not None:
+            campaign_ids = list(campaign_ids)
+            pending = pending.filter(round__giveaway__campaign__in=campaign_ids)
+            open_flags = open_flags.filter(entry__round__giveaway__campaign__in=campaign_ids)
         round_ids = list(pending.values_list("round_id", flat=True).distinct())
         pending.update(status=Status.REJECTED, review_note=f"Participant blocked: {reason}"[:300], reviewed_by=by,
                        reviewed_at=at)
-        Flag.objects.filter(entry__participant_id=participant.pk, decision=Flag.Decision.OPEN).exclude(
-            entry__round__status=Round.Status.DRAWN).update(decision=Flag.Decision.UPHELD, decided_by=by,
-                                                            decided_at=at, decision_note=f"Blocked: {reason}"[:300])
+        open_flags.update(decision=Flag.Decision.UPHELD, decided_by=by, decided_at=at,
+                          decision_note=f"Blocked: {reason}"[:300])
         enqueue_tallies(round_ids)
     participant.blocked_at, participant.blocked_reason = at, reason[:300]
     return True

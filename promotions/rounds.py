@@ -19,7 +19,7 @@ from campaigns.models import Campaign
 from common.recent import RecentCache
 from promotions import draws, recurrence
 from promotions.models import Giveaway, Round, RoundEvent
-from promotions.rules import freeze_rules
+from promotions.rules import current_terms, freeze_rules, terms_as_json
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 RUNNING = [Campaign.Status.LIVE, Campaign.Status.PAUSED]
 
 
-# Each web process reuses a round it found for this long: every entry needs its round, and a round's
-# window never moves once it is open. What a cached copy could get wrong is only its status, and callers
-# judge that by the clock (`Round.is_open(at)`) and the campaign's status, read fresh with every entry.
+# Each web process reuses the round it found for a giveaway for this long (only while `at` is inside its
+# window): every entry needs its round, and a round's window never moves once it is open. What a cached
+# copy could get wrong is only its status, and callers judge that by the clock (`Round.is_open(at)`) and
+# the campaign's status, read fresh with every entry.
 ROUND_CACHE_SECONDS = 5
 recent_rounds = RecentCache(max_entries=1_000)
 
@@ -56,41 +57,47 @@ def next_window(giveaway, at):
 
 
 def current_round(giveaway, at):
-    """The round taking entries at `at` if it has been opened already (no writes), else None."""
-    window = window_at(giveaway, at)
-    if window is None:
-        return None
-    return Round.objects.filter(giveaway=giveaway, opens_at=window.opens_at).first()
+    """The round whose entry window contains `at` (no writes), or None.
+
+    Found by its stored window, never by today's schedule: a schedule edited while a round is open
+    applies from the next round, and the open round keeps its own window.
+    """
+    return Round.objects.filter(giveaway=giveaway, opens_at__lte=at, closes_at__gt=at).order_by("-opens_at").first()
 
 
 def open_round(*, giveaway, at=None):
     """The round whose window contains `at`, created if needed; None between rounds or outside the campaign.
 
-    Safe to call from many processes at once. Only rounds of a live or paused campaign are opened.
+    Safe to call from many processes at once. Only rounds of a live or paused campaign are opened. A
+    round that exists keeps its window whatever the schedule says now; a window of an edited schedule
+    that would start before the last round closed is not held (no two rounds ever overlap): the next
+    one is.
     """
     at = at or timezone.now()
-    window = window_at(giveaway, at)
-    if window is None:
-        return None
-    key = (giveaway.pk, window.opens_at)
-    existing = recent_rounds.get(key) or Round.objects.filter(giveaway=giveaway, opens_at=window.opens_at).first()
+    cached = recent_rounds.get(giveaway.pk)
+    if cached is not None and cached.opens_at <= at < cached.closes_at:
+        return cached
+    existing = current_round(giveaway, at)
     if existing is not None:
-        recent_rounds.put(key, existing, seconds=ROUND_CACHE_SECONDS)
+        recent_rounds.put(giveaway.pk, existing, seconds=ROUND_CACHE_SECONDS)
         return existing
-    if giveaway.campaign.status not in RUNNING:
+    window = window_at(giveaway, at)
+    if window is None or giveaway.campaign.status not in RUNNING:
         return None
     with transaction.atomic():
         # Serialises openings of this giveaway's rounds (and their rules versions) across processes.
         Giveaway.objects.select_for_update().filter(pk=giveaway.pk).first()
-        existing = Round.objects.filter(giveaway=giveaway, opens_at=window.opens_at).first()
+        existing = current_round(giveaway, at)
         if existing is not None:
             return existing
-        number = Round.objects.filter(giveaway=giveaway).count() + 1
+        last = Round.objects.filter(giveaway=giveaway).order_by("-number").first()
+        if last is not None and window.opens_at < last.closes_at:
+            return None
         seed = draws.new_seed()
         created = Round.objects.create(
-            giveaway=giveaway, number=number, opens_at=window.opens_at, closes_at=window.closes_at,
-            status=Round.Status.OPEN, seed=seed, commitment=draws.commitment(seed),
-            rules_version=freeze_rules(giveaway=giveaway, at=at),
+            giveaway=giveaway, number=(last.number + 1 if last else 1), opens_at=window.opens_at,
+            closes_at=window.closes_at, status=Round.Status.OPEN, seed=seed, commitment=draws.commitment(seed),
+            rules_version=freeze_rules(giveaway=giveaway, at=at), terms=terms_as_json(current_terms(giveaway)),
         )
         RoundEvent.objects.create(round=created, occurred_at=at, from_status="", to_status=Round.Status.OPEN,
                                   note=f"Rules version {created.rules_version.number}")
@@ -136,8 +143,10 @@ def advance_due_rounds(*, at=None):
             log.error("Giveaway %s has a schedule that cannot work (%s); its rounds are not opened.", giveaway.pk,
                       error)
             continue
-        if window is not None and not Round.objects.filter(giveaway=giveaway, opens_at=window.opens_at).exists():
-            opened.append(open_round(giveaway=giveaway, at=at).pk)
+        if window is not None and current_round(giveaway, at) is None:
+            created = open_round(giveaway=giveaway, at=at)
+            if created is not None:
+                opened.append(created.pk)
     ended = [Campaign.Status.ENDED, Campaign.Status.ARCHIVED]
     due_rounds = Round.objects.filter(Q(closes_at__lte=at) | Q(giveaway__campaign__status__in=ended),
                                       status=Round.Status.OPEN)

@@ -6,6 +6,8 @@ the latest one, so an edit made while a round is open applies from the next roun
 the rules page can say which version governs which round.
 """
 
+from dataclasses import asdict, dataclass
+
 from django.db.models import Max
 
 from promotions import recurrence
@@ -92,6 +94,50 @@ def rules_text(giveaway):
     for number, (heading, body) in enumerate(sections, start=1):
         lines += [f"{number}. {heading}", body, ""]
     return "\n".join(lines).strip() + "\n"
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The figures the official rules promise for a round, frozen when it opens (Round.terms).
+
+    Entering, drawing and claiming read these from the round, never from the giveaway as it is now, so
+    an edit made while a round is open applies from the next round, like the rules text.
+    """
+
+    winners: int
+    alternates: int
+    claim_days: int
+    minimum_age: int
+    allowed_countries: tuple
+    denied_countries: tuple
+    exclude_past_winners: bool
+    entry_limit_per_person: int | None
+    required_mission_ids: tuple
+
+
+def current_terms(giveaway):
+    """The giveaway's terms as its fields say now (one query for the required missions)."""
+    return Terms(
+        winners=giveaway.winners_per_round, alternates=giveaway.alternates_per_round,
+        claim_days=giveaway.claim_days, minimum_age=giveaway.minimum_age,
+        allowed_countries=tuple(country_list(giveaway.allowed_countries)),
+        denied_countries=tuple(country_list(giveaway.denied_countries)),
+        exclude_past_winners=giveaway.exclude_past_winners,
+        entry_limit_per_person=giveaway.entry_limit_per_person,
+        required_mission_ids=tuple(giveaway.missions.filter(required=True).order_by("pk").values_list("pk", flat=True)),
+    )
+
+
+def terms_as_json(terms):
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in asdict(terms).items()}
+
+
+def terms_of(round):
+    """The terms frozen when `round` opened (a round made without them, by hand, gets the current ones)."""
+    frozen = round.terms
+    if not frozen:
+        return current_terms(round.giveaway)
+    return Terms(**{name: tuple(value) if isinstance(value, list) else value for name, value in frozen.items()})
 
 
 def freeze_rules(*, giveaway, at):

@@ -27,6 +27,7 @@ from django.utils import timezone
 from campaigns.schedules import to_local
 from common.addresses import absolute_url
 from promotions.models import Draw, Winner, WinnerEvent
+from promotions.rules import terms_of
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,15 @@ class WinnerRefused(Exception):
     """The change cannot be made; the message says why and what to do instead."""
 
 
-def notified_fields(*, giveaway, at):
-    """What a place gets when its person is told they won: a claim link and the deadline to use it."""
+def notified_fields(*, round, at):
+    """What a place gets when its person is told they won: a claim link and the deadline to use it.
+
+    The claim window is the one the round's rules promised (rules.terms_of), whatever was edited since.
+    """
     return {
         "claim_token": secrets.token_urlsafe(32),  # 43 characters, unguessable: the link is the invitation
         "notified_at": at,
-        "claim_deadline": at + datetime.timedelta(days=giveaway.claim_days),
+        "claim_deadline": at + datetime.timedelta(days=terms_of(round).claim_days),
     }
 
 
@@ -116,9 +120,8 @@ def notify(*, winner, at=None, by=None, reason=""):
         if winner.status != Status.ALTERNATE:
             raise WinnerRefused(f"Place {winner.place} is {winner.get_status_display().lower()}: only an alternate "
                                 "waiting can be told they won.")
-        giveaway = winner.draw.round.giveaway
         change(winner=winner, to=Status.NOTIFIED, by=by, at=at, reason=reason or "Told by email",
-               **notified_fields(giveaway=giveaway, at=at))
+               **notified_fields(round=winner.draw.round, at=at))
         email_on_commit(winner)
     return True
 
@@ -185,10 +188,9 @@ def forfeit(*, winner, reason, by=None, at=None):
                        .select_related("draw__round__giveaway").order_by("place").first())
         if replacement is None:
             return None
-        giveaway = replacement.draw.round.giveaway
         change(winner=replacement, to=Status.NOTIFIED, by=by, at=at,
                reason=f"Replaces place {winner.place} ({winner.pseudonym}), who forfeited: {reason}",
-               **notified_fields(giveaway=giveaway, at=at))
+               **notified_fields(round=replacement.draw.round, at=at))
         # `replaces` is a link, not a status: set once, when the alternate steps up.
         Winner.objects.filter(pk=replacement.pk, replaces__isnull=True).update(replaces=winner)
         replacement.replaces = winner

@@ -9,7 +9,7 @@ round and mission tables, never "what occurs among the entries".
 """
 
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, Value, When
 
 from accounts.scoping import AccountScopedAdmin, account_ids_with, is_superuser, roles_of
 from campaigns.admin.campaigns import local_time
@@ -35,6 +35,28 @@ def editable_campaign_ids(request, roles):
                 .values_list("pk", flat=True))
 
 
+#: Annotated on every row of a CampaignScopedAdmin (and on people): whether the user may see the
+#: person's email address and a winner's name, address and phone there.
+PERSONAL_DATA = "personal_data_shown"
+
+
+def masked_email(email):
+    """"d…@gmail.com" for "dana@gmail.com": enough to tell two people apart in a list, not to write to them."""
+    local, _, domain = (email or "").rpartition("@")
+    if not local:
+        return "…"
+    return f"{local[:1]}…@{domain}"
+
+
+def personal_data_shown(obj):
+    return bool(getattr(obj, PERSONAL_DATA, False))
+
+
+def email_for(obj, email):
+    """The email address as the user may see it on `obj`'s row: whole for those who run the giveaway, masked else."""
+    return email if personal_data_shown(obj) else masked_email(email)
+
+
 class CampaignScopedAdmin(AccountScopedAdmin):
     """An AccountScopedAdmin whose co-accounts sit on the campaign, however far away it is.
 
@@ -48,6 +70,41 @@ class CampaignScopedAdmin(AccountScopedAdmin):
 
     def visible_holder_ids(self, request):
         return visible_campaign_ids(request)
+
+    def get_queryset(self, request):
+        """Each row says whether the user may see its person's data (PERSONAL_DATA), per row, in SQL.
+
+        People's email addresses, and a winner's name, address and phone, are for those who run the
+        giveaway: the owner account's managers and marketers (and superusers). Co-running teams and the
+        owner's analysts and finance may look at the rows, with the address masked and the rest left out.
+        """
+        if is_superuser(request):
+            shown = Value(True, output_field=BooleanField())
+        else:  # an empty list compiles to the default: Case skips a When that can match nothing
+            shown = Case(When(**{self.account_lookup(): account_ids_with(request, self.edit_roles)},
+                              then=Value(True)), default=Value(False), output_field=BooleanField())
+        return super().get_queryset(request).annotate(**{PERSONAL_DATA: shown})
+
+    def get_object(self, request, object_id, from_field=None):
+        """The object, with its person's email masked in memory for viewers (titles, breadcrumbs, history).
+
+        Every page of these admins is read-only for objects (has_change_permission(obj) is False), so
+        the masked copy is never saved; it only keeps str(entry) ("dana@gmail.com — mission …") off
+        the page's title and breadcrumbs.
+        """
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and not personal_data_shown(obj):
+            self.mask_personal_data(obj)
+        return obj
+
+    def mask_personal_data(self, obj):
+        """Hide the person's data on `obj` in memory; subclasses name what their objects hold."""
+
+    def action_checkbox(self, obj):
+        # The checkbox's aria-label is str(obj) ("dana@gmail.com — Share our post"): masked first for viewers.
+        if not personal_data_shown(obj):
+            self.mask_personal_data(obj)
+        return super().action_checkbox(obj)
 
     def campaign_path(self):
         return self.co_account_holder()

@@ -15,7 +15,9 @@ from promotions import reviews
 from promotions.admin.common import (
     CampaignScopedAdmin,
     DefaultChoiceFilter,
+    email_for,
     giveaway_filter,
+    masked_email,
     plural,
     within_chosen_giveaway_filter,
 )
@@ -80,9 +82,12 @@ class EntryAdmin(CampaignScopedAdmin):
     def created_column(self, entry):
         return local_time(entry.round.giveaway.campaign, entry.created_at)
 
+    def mask_personal_data(self, entry):
+        entry.participant.email = masked_email(entry.participant.email)
+
     @admin.display(description="Person")
     def participant_email(self, entry):
-        return entry.participant.email
+        return email_for(entry, entry.participant.email)
 
     @admin.display(description="Round")
     def round_column(self, entry):

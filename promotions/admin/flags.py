@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from campaigns.admin.campaigns import local_time, person
 from promotions import reviews
-from promotions.admin.common import CampaignScopedAdmin, DefaultChoiceFilter, giveaway_filter
+from promotions.admin.common import CampaignScopedAdmin, DefaultChoiceFilter, email_for, giveaway_filter, masked_email
 from promotions.admin.entries import proof_link, report
 from promotions.models import Flag, Mission
 
@@ -48,9 +48,12 @@ class FlagAdmin(CampaignScopedAdmin):
     def created_column(self, flag):
         return local_time(flag.entry.round.giveaway.campaign, flag.created_at)
 
+    def mask_personal_data(self, flag):
+        flag.entry.participant.email = masked_email(flag.entry.participant.email)
+
     @admin.display(description="Person")
     def participant_email(self, flag):
-        return flag.entry.participant.email
+        return email_for(flag, flag.entry.participant.email)
 
     @admin.display(description="Round")
     def round_column(self, flag):

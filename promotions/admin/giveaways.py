@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.images import MOBILE, SOCIAL_CARD, ImageRejected, render_image
 from accounts.scoping import AccountScopedInline, account_ids_with, is_superuser
 from campaigns.admin.campaigns import add_to_campaign_page, local_time
+from campaigns.models import Campaign
 from campaigns.running import running_account_ids
 from common.addresses import absolute_url
 from promotions import charts, series
@@ -30,6 +31,8 @@ from promotions.rules import country_list
 Kind = Mission.Kind
 PARENT_ATTRIBUTE = "_chorus_giveaway_being_edited"
 ROUNDS_SHOWN = 20
+SLUG_LOCKED_HELP = ("The address can no longer change: the campaign has left its draft, so its page and posts link to "
+                    "/g/ and this slug already, and a new address would break those links.")
 
 
 def tallied_entries(round_path="pk"):
@@ -113,6 +116,16 @@ class MissionForm(forms.ModelForm):
         labels = {"code_posted_at": "code posted at (owner's time zone)", "account": "announced by"}
         widgets = {"instructions": forms.Textarea(attrs={"rows": 2}), "choices": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The admin's split date and time boxes share one <label>, which names only the first box's
+        # neighbour: each box gets its own name for screen readers (axe checks it).
+        posted = self.fields.get("code_posted_at")
+        if posted is not None and hasattr(posted.widget, "widgets"):
+            date, time = posted.widget.widgets
+            date.attrs["aria-label"] = "Code posted on (date, owner's time zone)"
+            time.attrs["aria-label"] = "Code posted at (time, owner's time zone)"
+
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("kind")
@@ -120,6 +133,12 @@ class MissionForm(forms.ModelForm):
         if kind == Kind.NEWSLETTER and cleaned.get("required"):
             errors["required"] = ("A newsletter sign-up cannot be required: consent must be given freely, apart from "
                                   "entering. Untick “required”.")
+        if kind == Kind.PURCHASE and cleaned.get("required"):
+            errors["required"] = ("A purchase can never be required: no purchase is necessary to enter or win, and "
+                                  "a required purchase would leave only buyers eligible. Untick “required”.")
+        if kind == Kind.REFER_FRIEND and cleaned.get("required"):
+            errors["required"] = ("A referral cannot be required: it depends on someone else entering, so nobody "
+                                  "could be sure to qualify by their own action. Untick “required”.")
         if kind == Kind.SECRET_CODE and not (cleaned.get("secret_code") or "").strip():
             errors["secret_code"] = "Enter the code the account will post."  # noqa: S105 - a message, not a password
         if kind == Kind.VISIT_LINK and not cleaned.get("link"):
@@ -299,16 +318,32 @@ class GiveawayAdmin(CampaignScopedAdmin):
                     for name, options in self.fieldsets]
         return [*self.fieldsets, *self.FIGURES]
 
+    @staticmethod
+    def slug_locked(giveaway):
+        """The address stays once it may be out there: linked from the campaign's page and posts, or used by a round.
+
+        A giveaway of a campaign that has left its draft is listed on /c/<slug>/, which the accounts
+        already share; a changed slug would break every link to /g/<slug>/ posted since.
+        """
+        if giveaway is None or giveaway.pk is None:
+            return False
+        return giveaway.campaign.status != Campaign.Status.DRAFT or bool(getattr(giveaway, "round_total", 0))
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             fields.append("campaign")  # its rounds and entries belong to that campaign
-            if obj.round_total:
+            if self.slug_locked(obj):
                 fields.append("slug")  # the address is in posts by now: it stays
         return fields
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if self.slug_locked(obj):
+            kwargs.setdefault("help_texts", {})["slug"] = SLUG_LOCKED_HELP
+        return super().get_form(request, obj, change, **kwargs)
+
     def get_prepopulated_fields(self, request, obj=None):
-        return {} if obj is not None and obj.round_total else super().get_prepopulated_fields(request, obj)
+        return {} if self.slug_locked(obj) else super().get_prepopulated_fields(request, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """The page in the owner account's zone, so the missions' "code posted at" reads and saves in local time."""

@@ -4,18 +4,26 @@ A participant is one person across all of the brand's accounts, so no brand acco
 them. A member of staff sees the people who have entries in giveaways of campaigns their
 accounts own or co-run (superusers see everyone), and may block those with entries in a
 giveaway whose owner account gives them an edit role. Blocking is brand-wide: the person
-can enter no giveaway any more (promotions.reviews.block_participant).
+can enter no giveaway any more (promotions.reviews.block_participant); the entries and flags
+it rejects are only those in giveaways of campaigns the blocker may edit.
 """
 
 from django.contrib import admin
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import BooleanField, Count, Exists, OuterRef, Sum, Value
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import EDITOR_ROLES
 from accounts.scoping import is_superuser, roles_of
 from promotions import reviews
-from promotions.admin.common import editable_campaign_ids, visible_campaign_ids
+from promotions.admin.common import (
+    PERSONAL_DATA,
+    editable_campaign_ids,
+    email_for,
+    masked_email,
+    personal_data_shown,
+    visible_campaign_ids,
+)
 from promotions.admin.entries import report
 from promotions.admin.reasons import ask_for_reason, reason_given
 from promotions.models import Entry, Participant
@@ -43,7 +51,7 @@ class BlockedFilter(admin.SimpleListFilter):
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
     edit_roles = EDITOR_ROLES
-    list_display = ["email", "country", "created_at", "blocked_column"]
+    list_display = ["email_column", "country", "created_at", "blocked_column"]
     list_select_related = ["blocked_by"]
     list_filter = [BlockedFilter]
     search_fields = ["=email"]
@@ -60,10 +68,16 @@ class ParticipantAdmin(admin.ModelAdmin):
         css = {"all": ["css/admin-promotions.css"]}
 
     def get_queryset(self, request):
+        """People with entries the user sees; each row says whether the user may see their address (PERSONAL_DATA).
+
+        The address is for those who run a giveaway the person entered (a manager or marketer of its
+        owner account, or a superuser); co-running teams, analysts and finance see it masked.
+        """
         queryset = super().get_queryset(request)
         if is_superuser(request):
-            return queryset
-        return queryset.filter(with_entries_in(visible_campaign_ids(request)))
+            return queryset.annotate(**{PERSONAL_DATA: Value(True, output_field=BooleanField())})
+        return (queryset.filter(with_entries_in(visible_campaign_ids(request)))
+                .annotate(**{PERSONAL_DATA: with_entries_in(editable_campaign_ids(request, self.edit_roles))}))
 
     def blockable(self, request, queryset):
         if is_superuser(request):
@@ -86,6 +100,16 @@ class ParticipantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # blocking never deletes
+
+    def action_checkbox(self, participant):
+        # The checkbox's aria-label is str(person), their address: masked first for viewers.
+        if not personal_data_shown(participant):
+            participant.email = masked_email(participant.email)
+        return super().action_checkbox(participant)
+
+    @admin.display(description="Email", ordering="email")
+    def email_column(self, participant):
+        return email_for(participant, participant.email)
 
     @admin.display(description="Blocked")
     def blocked_column(self, participant):
@@ -115,6 +139,9 @@ class ParticipantAdmin(admin.ModelAdmin):
         participant = super().get_object(request, object_id, from_field)
         if participant is not None:  # for entries_by_giveaway: read-only fields get only the object
             participant.visible_campaign_ids = None if is_superuser(request) else visible_campaign_ids(request)
+            if not personal_data_shown(participant):
+                # In memory only (the page is read-only): the title, breadcrumbs and history show str(person).
+                participant.email = masked_email(participant.email)
         return participant
 
     @admin.action(description="Block the selected people, with a reason …", permissions=["change"])
@@ -124,14 +151,21 @@ class ParticipantAdmin(admin.ModelAdmin):
             people = list(self.blockable(request, queryset))
             at = timezone.now()
             changed = 0
+            # The block is brand-wide; the entries and flags it rejects are only those the user decides.
+            campaign_ids = None if is_superuser(request) else editable_campaign_ids(request, self.edit_roles)
             for person in people:
-                if reviews.block_participant(participant=person, reason=reason, by=request.user, at=at):
+                if reviews.block_participant(participant=person, reason=reason, by=request.user, at=at,
+                                             campaign_ids=campaign_ids):
                     self.log_change(request, person, f"Blocked: {reason}")
                     changed += 1
             report(self, request, reviews.Outcome(changed=changed, asked=len(people)), verb="Blocked",
                    noun="person", nouns="people", why_unchanged="they were blocked already.")
             return None
-        return ask_for_reason(self, request, queryset, action="block", title="Block people",
+        return ask_for_reason(self, request, self.blockable(request, queryset), action="block", title="Block people",
                               question="Why are these people blocked? (kept with each person; their entries in "
-                                       "rounds not yet drawn are rejected with it)",
+                                       "rounds not yet drawn of your giveaways are rejected with it)",
+                              explanation="Blocking is brand-wide: a blocked person can enter no giveaway of any "
+                                          "of the brand's accounts any more and is never drawn. Only their entries "
+                                          "and open flags in giveaways of campaigns you run are rejected now; "
+                                          "those in other accounts' giveaways are left to their marketers.",
                               button="Block them", error="Write the reason before blocking." if confirmed else "")

@@ -16,13 +16,14 @@ def reason_given(request):
     return request.POST.get("confirm") == "yes", request.POST.get("reason", "").strip()
 
 
-def ask_for_reason(model_admin, request, queryset, *, action, title, question, button, error=""):
+def ask_for_reason(model_admin, request, queryset, *, action, title, question, button, error="", explanation=""):
     selected = list(queryset[: SHOWN + 1])
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
         "title": title,
         "question": question,
+        "explanation": explanation,
         "button": button,
         "action": action,
         "objects": [str(obj) for obj in selected[:SHOWN]],

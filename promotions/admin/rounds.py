@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 
 from campaigns.admin.campaigns import local_time, person
 from promotions import drawing, exports
-from promotions.admin.common import CampaignScopedAdmin, giveaway_filter, round_window
+from promotions.admin.common import CampaignScopedAdmin, email_for, giveaway_filter, round_window
 from promotions.admin.giveaways import tallied_entries
 from promotions.models import Round, Winner
 
@@ -62,7 +62,8 @@ class RoundAdmin(CampaignScopedAdmin):
         if not places:
             return "The draw picked nobody: the round had no eligible entries."
         rows = format_html_join("", "<tr><th scope=\"row\">#{}</th><td>{}</td><td>{}</td><td>{}</td></tr>", (
-            (place.place, place.pseudonym, place.participant.email, winner_status(place)) for place in places))
+            (place.place, place.pseudonym, email_for(round, place.participant.email), winner_status(place))
+            for place in places))
         return format_html('<table class="round-winners"><thead><tr><th scope="col">Place</th><th scope="col">'
                            'Pseudonym</th><th scope="col">Email</th><th scope="col">Status</th></tr></thead>'
                            "<tbody>{}</tbody></table>", rows)

@@ -10,7 +10,14 @@ from django.utils.html import format_html, format_html_join
 
 from campaigns.admin.campaigns import local_time, person
 from promotions import winners
-from promotions.admin.common import CampaignScopedAdmin, giveaway_filter, within_chosen_giveaway_filter
+from promotions.admin.common import (
+    CampaignScopedAdmin,
+    email_for,
+    giveaway_filter,
+    masked_email,
+    personal_data_shown,
+    within_chosen_giveaway_filter,
+)
 from promotions.admin.entries import report
 from promotions.admin.reasons import ask_for_reason, reason_given
 from promotions.models import Round, Winner
@@ -33,12 +40,25 @@ class WinnerAdmin(CampaignScopedAdmin):
     fields = ["round_column", "place_column", "pseudonym", "participant_email", "status_column", "deadline_column",
               "full_name", "shipping_address", "phone", "claimed_column", "history"]
     readonly_fields = fields
+    #: Only for those who run the giveaway: the prize is sent there.
+    PERSONAL_FIELDS = ("full_name", "shipping_address", "phone")
 
     class Media:
         css = {"all": ["css/admin-promotions.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is None or personal_data_shown(obj):
+            return fields
+        return [name for name in fields if name not in self.PERSONAL_FIELDS]
+
+    def mask_personal_data(self, winner):
+        winner.participant.email = masked_email(winner.participant.email)
+        for name in self.PERSONAL_FIELDS:
+            setattr(winner, name, "")
 
     @admin.display(description="Round")
     def round_column(self, winner):
@@ -54,7 +74,7 @@ class WinnerAdmin(CampaignScopedAdmin):
 
     @admin.display(description="Person")
     def participant_email(self, winner):
-        return winner.participant.email
+        return email_for(winner, winner.participant.email)
 
     @admin.display(description="Status")
     def status_column(self, winner):

@@ -49,7 +49,8 @@ from common.recent import RecentCache
 from promotions import giveaways, identities, rounds, throttle
 from promotions.giveaways import COMPLETED_ON_THE_PAGE, MissionRefused
 from promotions.landing import timing
-from promotions.models import Draw, Entry, Giveaway, Mission, Participant, Round
+from promotions.models import Draw, Entry, Giveaway, Mission, Participant
+from promotions.rules import terms_of
 
 Kind = Mission.Kind
 
@@ -206,19 +207,15 @@ def last_draw(giveaway):
 
 
 def current_round(setup, at):
-    """rounds.current_round(), kept in the Setup once found: a round's window never changes, and the page picks
-    the round by the window of the moment, so a round that closed is never shown as the current one."""
-    try:
-        window = rounds.window_at(setup.giveaway, at)
-    except ValueError:  # a schedule the admin will flag: nothing to enter (timing() says so)
-        return None
-    if window is None:
-        return None
-    found = setup.rounds.get(window.opens_at)
-    if found is None:
-        found = Round.objects.filter(giveaway=setup.giveaway, opens_at=window.opens_at).first()
-        if found is not None:  # a round not opened yet is looked for again: the next completion opens it
-            setup.rounds[window.opens_at] = found
+    """rounds.current_round(), kept in the Setup once found: a round's stored window never changes (an edited
+    schedule applies from the next round), and a round is picked by whether `at` is inside it, so a round that
+    closed is never shown as the current one."""
+    for found in setup.rounds.values():
+        if found.opens_at <= at < found.closes_at:
+            return found
+    found = rounds.current_round(setup.giveaway, at)
+    if found is not None:  # a round not opened yet is looked for again: the next completion opens it
+        setup.rounds[found.opens_at] = found
     return found
 
 
@@ -357,7 +354,8 @@ def personal_context(request, setup, current, *, at, accepting):
     problem = None
     if not needs_details:
         problem = giveaways.eligibility_problem(participant=participant, giveaway=giveaway, at=at, user=request.user,
-                                                staff_or_member=getattr(participant, "staff_or_member", None))
+                                                staff_or_member=getattr(participant, "staff_or_member", None),
+                                                terms=terms_of(current) if current is not None else None)
     done, entries = progress(participant, current) if current else ({}, 0)
     may_enter = accepting and not needs_details and problem is None
     referral_url = absolute_url(f"{giveaway.get_absolute_url()}?{urlencode({'ref': participant.referral_code})}")
@@ -449,11 +447,11 @@ def save_details(request, slug):
         return redirect(page)
     try:
         participant = giveaways.participant_for(user=request.user)
+        giveaways.save_details(participant=participant, country=form.cleaned_data["country"],
+                               birth_date=form.cleaned_data["birth_date"])
     except MissionRefused as refusal:
         messages.error(request, str(refusal))
         return redirect(page)
-    giveaways.save_details(participant=participant, country=form.cleaned_data["country"],
-                             birth_date=form.cleaned_data["birth_date"])
     messages.success(request, "Thanks. Now complete the missions below to earn entries.")
     return redirect(page)
 

@@ -124,3 +124,22 @@ def test_view_on_site_is_a_404_for_others_and_for_nonsense(client, bob, alices_t
     for object_id in (alices_things[Campaign].pk, "nonsense", 10**9):
         response = client.get(reverse("admin:view_on_site", args=[content_type.pk, object_id]))
         assert response.status_code == 404
+
+
+def test_no_admin_url_shows_a_persons_data_to_a_co_running_team(client, alices_things, bob, deals_account):
+    """bob's account co-runs alice's campaign: he may look at its giveaway pages, never at the people's data."""
+    from promotions.models import Participant, Winner
+
+    alices_things[Campaign].co_accounts.add(deals_account)
+    Winner.objects.filter(pk=alices_things[Winner].pk).update(full_name="Erin Secret-Winner",
+                                                              shipping_address="7 Hidden Lane", phone="+82 10 7777")
+    private = [alices_things[Participant].email, "Erin Secret-Winner", "7 Hidden Lane", "+82 10 7777"]
+    client.force_login(bob)
+    seen = 0
+    for name, url in every_admin_url(alices_things):
+        response = client.get(url)
+        body = b"".join(response) if response.streaming else response.content
+        for secret in private:
+            assert secret.encode() not in body, f"{name} {url} shows {secret!r} to a co-running team"
+        seen += response.status_code == 200 and SECRET_NAME.encode() in body
+    assert seen > 5  # the walk did reach alice's giveaway pages as a viewer

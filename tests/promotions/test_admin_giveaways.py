@@ -103,6 +103,23 @@ def test_a_newsletter_mission_cannot_be_required(client, alice, giveaway):
     assert not giveaway.missions.exists()
 
 
+@pytest.mark.parametrize(("kind", "why"), [
+    ("purchase", "A purchase can never be required: no purchase is necessary to enter or win"),
+    ("refer_friend", "A referral cannot be required: it depends on someone else entering"),
+])
+def test_a_purchase_or_referral_mission_cannot_be_required(client, alice, giveaway, kind, why):
+    client.force_login(alice)
+    post = giveaway_post(giveaway, free_entry_method="Send a postcard.", missions=[
+        {"kind": kind, "title": "Not for everyone", "required": "on"}])
+    response = client.post(giveaway_url(giveaway), post)
+    assert response.status_code == 200
+    assert why in response.content.decode()
+    assert not giveaway.missions.exists()
+    del post["missions-0-required"]  # the same mission, optional: saved
+    assert client.post(giveaway_url(giveaway), post).status_code == 302
+    assert giveaway.missions.get().required is False
+
+
 def test_each_kind_says_what_it_is_missing(client, alice, giveaway):
     client.force_login(alice)
     response = client.post(giveaway_url(giveaway), giveaway_post(giveaway, missions=[
@@ -248,6 +265,28 @@ def test_a_giveaway_that_held_a_round_cannot_be_deleted_and_keeps_its_address(cl
     client.post(giveaway_url(giveaway), giveaway_post(giveaway, slug="new-address"))
     giveaway.refresh_from_db()
     assert giveaway.slug == "free-tickets"
+
+
+def test_a_giveaway_keeps_its_address_once_its_campaign_has_left_the_draft(client, alice, giveaway, main_account):
+    from campaigns.models import Campaign
+    from tests.campaigns.conftest import make_campaign
+
+    assert giveaway.campaign.status == Campaign.Status.LIVE and not giveaway.rounds.exists()
+    client.force_login(alice)
+    page = client.get(giveaway_url(giveaway)).content.decode()
+    assert 'name="slug"' not in page  # read-only, and why
+    assert "The address can no longer change: the campaign has left its draft" in page
+    client.post(giveaway_url(giveaway), giveaway_post(giveaway, slug="new-address"))
+    giveaway.refresh_from_db()
+    assert giveaway.slug == "free-tickets"
+
+    drafted = make_giveaway(make_campaign(main_account, slug="not-yet"), slug="draft-prize")
+    page = client.get(giveaway_url(drafted)).content.decode()
+    assert 'name="slug"' in page and "can no longer change" not in page
+    response = client.post(giveaway_url(drafted), giveaway_post(drafted, slug="better-address"))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    drafted.refresh_from_db()
+    assert drafted.slug == "better-address"
 
 
 def test_the_list_counts_rounds_and_entries_from_the_tallies(client, alice, giveaway, code_mission):

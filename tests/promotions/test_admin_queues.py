@@ -84,7 +84,8 @@ def test_rejecting_asks_for_a_reason_first(client, alice, waiting):
 
 def test_a_co_running_marketer_sees_the_queue_but_cannot_decide_it(client, bob, co_run, waiting):
     client.force_login(bob)
-    assert "dana@gmail.com" in client.get(ENTRIES).content.decode()
+    page = client.get(ENTRIES).content.decode()
+    assert "d…@gmail.com" in page and "dana@gmail.com" not in page  # the row, not the person's address
     for data in (action("approve", waiting), action("reject", waiting, confirm="yes", reason="Bob says no")):
         response = client.post(ENTRIES, data, follow=True)
         assert "where you may only look" in response.content.decode()
@@ -127,7 +128,8 @@ def test_the_fraud_queue_shows_reasons_and_clears_or_upholds(client, alice, give
 def test_a_co_running_marketer_cannot_clear_flags(client, bob, co_run, code_mission, dana):
     held = held_entry(dana, code_mission)
     client.force_login(bob)
-    assert "dana@gmail.com" in client.get(FLAGS).content.decode()
+    page = client.get(FLAGS).content.decode()
+    assert "d…@gmail.com" in page and "dana@gmail.com" not in page
     client.post(FLAGS, action("clear", held.flags.get()))
     assert held.flags.get().decision == Flag.Decision.OPEN
 
@@ -154,8 +156,88 @@ def test_people_are_listed_only_with_entries_in_giveaways_the_user_sees(client, 
 
 def test_a_co_running_marketer_cannot_block(client, bob, co_run, waiting, dana):
     client.force_login(bob)
-    assert "dana@gmail.com" in client.get(PEOPLE).content.decode()
+    page = client.get(PEOPLE).content.decode()
+    assert "d…@gmail.com" in page and "dana@gmail.com" not in page
+    assert "dana@gmail.com" not in client.post(PEOPLE, action("block", dana)).content.decode()  # the reason page
     response = client.post(PEOPLE, action("block", dana, confirm="yes", reason="Bob says so"), follow=True)
     assert "where you may only look" in response.content.decode()
     dana.refresh_from_db()
     assert dana.blocked_at is None
+
+
+# --- personal data: the person's address is for those who run the giveaway ---------------------------------
+
+
+def queue_pages(entry):
+    flag = entry.flags.get()
+    return [ENTRIES + "?status=all", reverse("admin:promotions_entry_change", args=[entry.pk]),
+            reverse("admin:promotions_entry_history", args=[entry.pk]), FLAGS + "?decision=all",
+            reverse("admin:promotions_flag_change", args=[flag.pk]), PEOPLE,
+            reverse("admin:promotions_participant_change", args=[entry.participant_id]),
+            reverse("admin:promotions_participant_history", args=[entry.participant_id])]
+
+
+def test_a_co_running_team_sees_people_only_by_a_masked_address(client, alice, bob, co_run, code_mission, dana):
+    entry = held_entry(dana, code_mission)
+    client.force_login(bob)
+    for url in queue_pages(entry):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        assert "dana@gmail.com" not in page, f"bob sees dana's address on {url}"
+        assert "d…@gmail.com" in page, url
+    client.force_login(alice)
+    for url in queue_pages(entry):
+        assert "dana@gmail.com" in client.get(url).content.decode(), f"alice misses dana's address on {url}"
+
+
+def test_the_owners_analysts_see_addresses_masked_too(client, main_account, co_run, code_mission, dana):
+    from accounts.memberships import add_member
+    from accounts.roles import Role
+    from tests.conftest import make_user
+
+    ann = make_user("ann@example.org", name="Ann")
+    add_member(account=main_account, user=ann, role=Role.ANALYST)
+    entry = held_entry(dana, code_mission)
+    client.force_login(ann)
+    for url in queue_pages(entry):
+        assert "dana@gmail.com" not in client.get(url).content.decode(), url
+
+
+def test_a_marketer_sees_the_address_of_someone_who_entered_his_own_giveaway(client, bob, co_run, code_mission,
+                                                                             dana, deals_account):
+    from campaigns.models import Campaign
+    from tests.campaigns.conftest import DAY, make_campaign
+    from tests.promotions.conftest import make_giveaway
+
+    held_entry(dana, code_mission)
+    bobs = make_giveaway(make_campaign(deals_account, slug="bobs", status=Campaign.Status.LIVE,
+                                       starts_at=NOW - DAY, ends_at=NOW + DAY), slug="bobs-prize")
+    held_entry(dana, make_mission(bobs), ip="192.0.2.77")
+    client.force_login(bob)
+    assert "dana@gmail.com" in client.get(PEOPLE).content.decode()  # she entered bob's giveaway
+    entries = client.get(ENTRIES + "?status=all").content.decode()
+    assert "dana@gmail.com" in entries and "d…@gmail.com" in entries  # whole on bob's row, masked on alice's
+
+
+def test_blocking_leaves_other_accounts_entries_to_them(client, alice, bob, giveaway, code_mission, dana,
+                                                         deals_account):
+    from campaigns.models import Campaign
+    from tests.campaigns.conftest import DAY, make_campaign
+    from tests.promotions.conftest import make_giveaway
+
+    bobs = make_giveaway(make_campaign(deals_account, slug="bobs", status=Campaign.Status.LIVE,
+                                       starts_at=NOW - DAY, ends_at=NOW + DAY), slug="bobs-prize")
+    alices_entry = held_entry(dana, code_mission)
+    bobs_entry = held_entry(dana, make_mission(bobs), ip="192.0.2.77")
+    client.force_login(bob)
+    page = client.post(PEOPLE, action("block", dana)).content.decode()
+    assert "Blocking is brand-wide" in page and "left to their marketers" in page
+    response = client.post(PEOPLE, action("block", dana, confirm="yes", reason="Bot"), follow=True)
+    assert "Blocked 1 person." in response.content.decode()
+    dana.refresh_from_db()
+    assert dana.blocked_at is not None
+    alices_entry.refresh_from_db()
+    bobs_entry.refresh_from_db()
+    assert (alices_entry.status, alices_entry.flags.get().decision) == (Status.HELD, Flag.Decision.OPEN)
+    assert (bobs_entry.status, bobs_entry.flags.get().decision) == (Status.REJECTED, Flag.Decision.UPHELD)

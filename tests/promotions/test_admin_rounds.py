@@ -160,3 +160,28 @@ def test_the_round_page_lists_winners_after_the_draw(client, alice, drawn):
     page = client.get(round_url(round)).content.decode()
     assert "dana@gmail.com" in page or "erin@example.org" in page
     assert "Draw now" not in page
+
+
+def test_a_co_running_team_sees_no_winners_address_and_only_masked_emails(client, alice, bob, co_run, drawn):
+    winner = drawn.get(place=1)
+    claim_prize(winner=winner, full_name="Dana Kim", shipping_address="1 Jeju Road, Jeju", phone="+82 10 5555 0000",
+                confirms_eligibility=True, at=NOW)
+    email = winner.participant.email
+    private = [email, "Dana Kim", "1 Jeju Road, Jeju", "+82 10 5555 0000"]
+    pages = [round_url(winner.draw.round), WINNERS, reverse("admin:promotions_winner_change", args=[winner.pk]),
+             reverse("admin:promotions_winner_history", args=[winner.pk])]
+    client.force_login(bob)
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        for secret in private:
+            assert secret not in page, f"bob sees {secret!r} on {url}"
+    masked = f"{email[0]}…@{email.split('@')[1]}"
+    assert masked in client.get(WINNERS).content.decode()
+    client.force_login(alice)
+    assert email in client.get(round_url(winner.draw.round)).content.decode()
+    assert email in client.get(WINNERS).content.decode()
+    page = client.get(reverse("admin:promotions_winner_change", args=[winner.pk])).content.decode()
+    for secret in private:
+        assert secret in page, f"alice misses {secret!r}"

@@ -268,6 +268,13 @@ def test_it_refuses_past_winners_when_the_giveaway_says_so(giveaway, code_missio
         "You won an earlier round; past winners cannot win this giveaway again.")
     giveaway.exclude_past_winners = False
     giveaway.save()
+    # The round opened under the exclusion: an edit applies from the next round, like the rules text.
+    assert refused(dana, code_mission, "JEJU 2026") == (
+        "You won an earlier round; past winners cannot win this giveaway again.")
+
+
+def test_past_winners_may_enter_a_giveaway_that_lets_them(giveaway, code_mission, dana):
+    won_an_earlier_round(giveaway, dana)
     completion = complete(dana, code_mission, "JEJU 2026")
     assert completion.created and completion.entry.round.number == 2
 

@@ -192,6 +192,16 @@ def test_it_saves_the_details_and_then_offers_the_missions(client, live_giveaway
     assert html.count('action="/g/free-tickets/missions/') == 2
 
 
+def test_a_person_refused_for_their_age_cannot_declare_another_birthday(client, live_giveaway):
+    user = make_user("teen@example.org")
+    client.force_login(user)
+    client.post(f"/g/{live_giveaway.slug}/details/", {"country": "KR", "birth_date": "2012-03-02"})
+    assert "You must be 18 or older to enter." in html_of(client.get(f"/g/{live_giveaway.slug}/"))
+    response = client.post(f"/g/{live_giveaway.slug}/details/", {"country": "KR", "birth_date": "1980-03-02"})
+    assert "already recorded and cannot be changed here" in html_of(client.get(response["Location"]))
+    assert Participant.objects.get(user=user).birth_date == datetime.date(2012, 3, 2)
+
+
 @pytest.mark.parametrize(("data", "message"), [
     ({"country": "Korea", "birth_date": "1994-03-02"}, "Enter your country as two letters, e.g. KR."),
     ({"country": "K1", "birth_date": "1994-03-02"}, "Enter your country as two letters, e.g. KR."),

@@ -45,10 +45,19 @@ def test_it_refuses_an_address_that_cannot_identify_a_person(db):
     assert Participant.objects.count() == 0
 
 
-def test_it_stores_the_country_in_capitals(dana):
-    save_details(participant=dana, country=" kr ", birth_date=datetime.date(1990, 1, 2))
+def test_it_stores_the_country_in_capitals(db):
+    person = participant_for(user=User.objects.create_user(email="mina@example.com", password=PASSWORD), at=NOW)
+    save_details(participant=person, country=" kr ", birth_date=datetime.date(1990, 1, 2))
+    person.refresh_from_db()
+    assert (person.country, person.birth_date) == ("KR", datetime.date(1990, 1, 2))
+
+
+def test_details_are_given_once(dana):
+    save_details(participant=dana, country="KR", birth_date=datetime.date(1990, 5, 17))  # the same: fine
+    with pytest.raises(MissionRefused, match="already recorded and cannot be changed here"):
+        save_details(participant=dana, country="KR", birth_date=datetime.date(1980, 1, 1))
     dana.refresh_from_db()
-    assert (dana.country, dana.birth_date) == ("KR", datetime.date(1990, 1, 2))
+    assert dana.birth_date == datetime.date(1990, 5, 17)
 
 
 def test_it_gives_each_participant_their_own_referral_code(db):

@@ -145,3 +145,28 @@ def test_blocking_keeps_entries_of_drawn_rounds(alice, dana, code_mission):
     block_participant(participant=dana, reason="Cheating", by=alice, at=NOW)
     entry.refresh_from_db()
     assert entry.status == Status.COUNTED
+
+
+@pytest.fixture
+def bobs_code_mission(deals_account):
+    from campaigns.models import Campaign
+    from tests.campaigns.conftest import DAY, make_campaign
+    from tests.promotions.conftest import make_giveaway
+
+    campaign = make_campaign(deals_account, slug="bobs-sale", status=Campaign.Status.LIVE, starts_at=NOW - DAY,
+                             ends_at=NOW + DAY)
+    return make_mission(make_giveaway(campaign, slug="bobs-prize", title="Bob's prize"))
+
+
+def test_blocking_rejects_entries_only_in_the_blockers_campaigns(bob, dana, code_mission, bobs_code_mission):
+    """The block is brand-wide; what it rejects is only what the blocker decides (alice's entries stay hers)."""
+    alices = held_entry(dana, code_mission)
+    bobs = held_entry(dana, bobs_code_mission, ip="192.0.2.61")
+    assert block_participant(participant=dana, reason="Bot", by=bob, at=NOW,
+                             campaign_ids=[bobs_code_mission.giveaway.campaign_id]) is True
+    dana.refresh_from_db()
+    assert dana.blocked_at == NOW  # brand-wide: she can enter alice's giveaways no more either
+    alices.refresh_from_db()
+    bobs.refresh_from_db()
+    assert (alices.status, alices.flags.get().decision) == (Status.HELD, Flag.Decision.OPEN)
+    assert (bobs.status, bobs.flags.get().decision) == (Status.REJECTED, Flag.Decision.UPHELD)

@@ -214,3 +214,51 @@ def test_simultaneous_sweeps_open_and_close_once(giveaway):
     assert sorted(len(closed) for _opened, closed in results) == [0, 0, 0, 1]
     assert Round.objects.count() == 2
     assert RoundEvent.objects.filter(to_status=Round.Status.CLOSED).count() == 1
+
+
+# --- an edited schedule applies from the next round ---
+
+
+def test_a_schedule_edited_mid_round_opens_no_second_round(giveaway, code_mission, dana):
+    from promotions.giveaways import complete_mission
+    from tests.promotions.conftest import facts
+
+    complete_mission(participant=dana, mission=code_mission, facts=facts(), answer="JEJU 2026", at=NOW)
+    first = Round.objects.get(giveaway=giveaway)
+    giveaway.opens_at_local_time = datetime.time(11, 0)  # was 10:00 Seoul: 02:00 UTC from now on
+    giveaway.save()
+    again = complete_mission(participant=dana, mission=code_mission, facts=facts(), answer="JEJU 2026",
+                             at=NOW + HOUR)
+    assert not again.created  # the same round: already done
+    assert current_round(giveaway, NOW + HOUR) == first
+    sweep_every(10 * MINUTE, start=NOW, end=NOW + DAY + 2 * HOUR)
+    # The first round kept its window (01:00–01:00 UTC); the next opened at the new time, after it closed.
+    assert windows(giveaway) == [(utc(2026, 12, 1, 1), utc(2026, 12, 2, 1)), (utc(2026, 12, 2, 2), utc(2026, 12, 3, 2))]
+
+
+def test_the_figures_the_rules_promised_hold_for_the_round_whatever_is_edited(giveaway, code_mission, dana):
+    from promotions.drawing import draw_round
+    from promotions.giveaways import complete_mission
+    from tests.promotions.conftest import facts, make_person
+
+    complete_mission(participant=dana, mission=code_mission, facts=facts(), answer="JEJU 2026", at=NOW)
+    giveaway.winners_per_round, giveaway.minimum_age, giveaway.claim_days = 4, 60, 1
+    giveaway.save()
+    code_mission.required = True
+    code_mission.save()
+    # Still 18 and over, one winner and 14 days to claim in this round, as its frozen rules say.
+    young = make_person("young@example.com", birth_date=datetime.date(2000, 1, 1))
+    assert complete_mission(participant=young, mission=code_mission, facts=facts(ip="203.0.113.9"),
+                            answer="JEJU 2026", at=NOW + HOUR).created
+    round = Round.objects.get(giveaway=giveaway)
+    assert "1 winner(s) per round" in round.rules_version.text
+    advance_due_rounds(at=round.closes_at)
+    draw = draw_round(round=round, at=round.closes_at)
+    assert draw.winners == 1
+    winner = draw.places.get(place=1)
+    assert winner.claim_deadline == round.closes_at + 14 * DAY
+    # The next round opens under the new figures.
+    advance_due_rounds(at=round.closes_at + MINUTE)
+    following = Round.objects.get(giveaway=giveaway, number=2)
+    assert following.terms["winners"] == 4 and following.terms["minimum_age"] == 60
+    assert following.terms["required_mission_ids"] == [code_mission.pk]
