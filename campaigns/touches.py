@@ -5,16 +5,15 @@ function, so attribution reads a single table. The request is read once here
 (`touch_facts_from_request()`), into plain values the writer stores.
 """
 
-import functools
 from dataclasses import dataclass, field
 
-from django.db import connections, router
-from django.db.models import NOT_PROVIDED, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from campaigns.bots import is_bot
 from campaigns.models import Campaign, Touch
+from common.inserts import insert_row
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 CLICK_ID_FIELDS = ("gclid", "fbclid", "msclkid", "ttclid", "twclid")
@@ -69,9 +68,9 @@ def record_touch(*, visitor_id, campaign, account, kind, facts, user=None, link=
     image work inside it): the rollup tally waits for every transaction still running when it reads its
     target (campaigns/rollups.py), so a slow one delays the admin's figures for everyone.
 
-    The INSERT is built from the model's own fields (so columns and value conversion stay Django's) but
-    skips model instantiation and the query compiler, which were a third of a click's cost; see
-    docs/performance.md. Fields not named here get their Python-side default, as Model.save() would give.
+    The INSERT is common.inserts.insert_row(): built from the model's own fields (so columns and value
+    conversion stay Django's) but without model instantiation or the query compiler, which were a third of
+    a click's cost; see docs/performance.md. Fields not named here get their Python-side default.
     """
     campaign_id = getattr(campaign, "pk", campaign)
     account_id = getattr(account, "pk", account)
@@ -102,14 +101,7 @@ def record_touch(*, visitor_id, campaign, account, kind, facts, user=None, link=
         **facts.utm,
         **facts.click_ids,
     }
-    alias = router.db_for_write(Touch)
-    connection = connections[alias]
-    statement, fields, defaulted = insert_plan(Touch, alias, tuple(values))
-    parameters = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(),
-                                                                                    strict=True)]
-    parameters += [field.get_db_prep_save(python_default(field), connection) for field in defaulted]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, parameters)
+    insert_row(Touch, values)
 
 
 def account_runs_campaign(*, account_id, campaign):
@@ -125,34 +117,3 @@ def account_runs_campaign(*, account_id, campaign):
     return (Campaign.objects.filter(Q(owner_account_id=account_id) | Q(co_accounts=account_id),
                                     pk=getattr(campaign, "pk", campaign))
             .exists())
-
-
-@functools.cache
-def insert_plan(model, alias, names):
-    """(INSERT text, the fields named, the other fields it fills with Python-side defaults), once per process.
-
-    Every concrete field is in the INSERT unless the database fills it itself (an auto primary key, a
-    db_default, a generated column): a field added later with only a Python-side default is never
-    written as NULL.
-    """
-    connection = connections[alias]
-    fields = [model._meta.get_field(name) for name in names]
-    named = {field.name for field in fields}
-    defaulted = [field for field in model._meta.concrete_fields
-                 if field.name not in named and not database_fills(model, field)]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields + defaulted)
-    placeholders = ", ".join(["%s"] * (len(fields) + len(defaulted)))
-    table = connection.ops.quote_name(model._meta.db_table)
-    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", fields, defaulted  # noqa: S608
-
-
-def database_fills(model, field):
-    return (field is model._meta.auto_field or field.db_default is not NOT_PROVIDED
-            or getattr(field, "generated", False))
-
-
-def python_default(field):
-    """The value Model.save() would write for a field nobody set."""
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return timezone.now()
-    return field.get_default()

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext, isolate_apps
 from accounts.models import BrandAccount
 from campaigns.links import find_clickable_link
 from campaigns.models import Touch
-from campaigns.touches import TouchFacts, TouchRefused, insert_plan, record_touch
+from campaigns.touches import TouchFacts, TouchRefused, record_touch
+from common.inserts import insert_plan
 
 
 def touch(campaign, account, **fields):
