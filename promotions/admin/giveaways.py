@@ -459,10 +459,14 @@ class GiveawayAdmin(CampaignScopedAdmin):
         if giveaway.round_total > ROUNDS_SHOWN:
             more = format_html('<p><a href="{}?giveaway={}">All {} rounds</a></p>',
                                reverse("admin:promotions_round_changelist"), giveaway.pk, giveaway.round_total)
+        tallied = [round.tallied_at for round in rounds if round.tallied_at is not None]
+        freshness = (format_html("<p>Counts tallied by the workers at {}; entries since then show within a "
+                                 "minute.</p>", local_time(giveaway.campaign, max(tallied)))
+                     if tallied else format_html("<p>{}</p>", "Not tallied yet: the workers count within a minute."))
         return format_html(
             '<table class="giveaway-rounds"><thead><tr><th scope="col">Round</th><th scope="col">Entry window</th>'
             '<th scope="col">Status</th><th scope="col">Commitment</th><th scope="col">Counted entries</th>'
-            '<th scope="col">Draw</th></tr></thead><tbody>{}</tbody></table>{}', rows, more)
+            '<th scope="col">Draw</th></tr></thead><tbody>{}</tbody></table>{}{}', rows, freshness, more)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:

@@ -335,3 +335,14 @@ def test_a_bad_prize_image_is_refused_with_a_clear_error_and_nothing_saved(clien
     giveaway.refresh_from_db()
     assert giveaway.title == "Two tickets to Jeju" and not giveaway.prize_card
     assert not any(tmp_path.rglob("*.*"))
+
+
+def test_the_page_says_when_the_counts_were_tallied(client, alice, giveaway, code_mission):
+    from promotions import tallies
+
+    round = rounds.open_round(giveaway=giveaway, at=NOW)
+    client.force_login(alice)
+    assert "Not tallied yet: the workers count within a minute." in client.get(giveaway_url(giveaway)).content.decode()
+    tallies.recount_round(round, at=NOW)
+    page = client.get(giveaway_url(giveaway)).content.decode()
+    assert "Counts tallied by the workers at 2026-12-01 12:00 Asia/Seoul" in page  # 03:00 UTC, in the owner's zone
