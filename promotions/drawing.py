@@ -168,7 +168,7 @@ def draw_round(*, round, by=None, at=None):
         for name in saved_files:
             default_storage.delete(name)
         raise
-    round.status, round.digest = locked.status, locked.digest
+    round.status, round.entrant_count, round.total_weight = locked.status, locked.entrant_count, locked.total_weight
     return draw
 
 
@@ -234,8 +234,8 @@ def store_draw(*, round, by, at, saved_files):
                             else f"Drawn as alternate {winner.place - terms.winners}"))
         for winner in places
     ])
-    Round.objects.filter(pk=round.pk).update(digest=digest, entrant_count=entrant_count, total_weight=total_weight)
-    round.digest, round.entrant_count, round.total_weight = digest, entrant_count, total_weight
+    Round.objects.filter(pk=round.pk).update(entrant_count=entrant_count, total_weight=total_weight)
+    round.entrant_count, round.total_weight = entrant_count, total_weight
     note = (f"Drawn: {entrant_count} entrants, {total_weight} entries" if entrant_count
             else "Drawn with nobody in it: no eligible entries")
     rounds.change_round_status(round=round, to=Round.Status.DRAWN, by=by, at=at, note=note)
@@ -277,14 +277,7 @@ def verify_stored_draw(draw):
     as digesting its rows: the digest was made from the canonical file, so equal hashes mean equal bytes.
     """
     problems = []
-    try:
-        seed_matches = draws.commitment(draw.seed) == draw.commitment.lower()
-    except ValueError as error:
-        seed_matches = False
-        problems.append(str(error))
-    else:
-        if not seed_matches:
-            problems.append("The revealed seed does not hash to the commitment published when the round opened.")
+    seed_matches = draws.check_seed(draw.seed, draw.commitment, problems)
 
     try:
         with draw.entrants_file.open("rb") as file:

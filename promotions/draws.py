@@ -290,6 +290,18 @@ class Verification:
         return self.seed_matches_commitment and self.digest_matches_entrants and self.result_matches_rerun
 
 
+def check_seed(seed, commitment, problems):
+    """Whether the revealed seed hashes to the published commitment; appends to `problems` why not."""
+    try:
+        matches = hashlib.sha256(seed_bytes(seed)).hexdigest() == str(commitment).lower()
+    except ValueError as error:
+        problems.append(str(error))
+        return False
+    if not matches:
+        problems.append("The revealed seed does not hash to the commitment published when the round opened.")
+    return matches
+
+
 def verify(*, seed, commitment, digest, weights, result, winners, alternates, algorithm=ALGORITHM):
     """Re-run a published draw from its published values; never raises for bad data, it reports it.
 
@@ -301,14 +313,7 @@ def verify(*, seed, commitment, digest, weights, result, winners, alternates, al
     problems = []
     rows = list(rows_of(weights))  # read twice (digest and re-run); the digest sorts them anyway
 
-    try:
-        seed_matches = hashlib.sha256(seed_bytes(seed)).hexdigest() == str(commitment).lower()
-    except ValueError as error:
-        seed_matches = False
-        problems.append(str(error))
-    else:
-        if not seed_matches:
-            problems.append("The revealed seed does not hash to the commitment published when the round opened.")
+    seed_matches = check_seed(seed, commitment, problems)
 
     try:
         digest_matches = entry_set_digest(rows) == digest

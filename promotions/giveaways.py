@@ -21,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -93,9 +92,22 @@ def entry_facts_from_request(request):
 # --- participants ---
 
 
+# Participant.objects.filter(identity=…).first(), plus what the staff rule of eligibility_problem() would
+# look up, written out: it runs on every page view and completion, and Django took longer to build it
+# than the database to answer.
+PARTICIPANT_SQL = """
+    SELECT p.*, u.is_staff AS login_is_staff,
+           EXISTS (SELECT 1 FROM accounts_membership m WHERE m.user_id = p.user_id OR m.user_id = %s) AS member
+    FROM promotions_participant p LEFT JOIN accounts_user u ON u.id = p.user_id
+    WHERE p.identity = %s"""
+
+
 def participant_for(*, user, at=None):
     """The participant for a signed-in user, created on first use; every spelling of an address is one person.
 
+    One query for someone who has taken part before; it also reads `staff_or_member` (whether the
+    participant's own login or `user`, another spelling of the address, is staff or a member of a brand
+    account) for eligibility_problem(), and sets `participant.user` to `user` when it is that login.
     Raises MissionRefused when the account's address cannot identify a person (see identities.py).
     """
     at = at or timezone.now()
@@ -103,8 +115,11 @@ def participant_for(*, user, at=None):
         identity = identities.normalise_email(user.email)
     except ValueError as error:
         raise MissionRefused(f"Your account's email address cannot be used to enter: {error}") from None
-    found = Participant.objects.filter(identity=identity).first()
+    found = next(iter(Participant.objects.raw(PARTICIPANT_SQL, [user.pk, identity])), None)
     if found is not None:
+        found.staff_or_member = bool(user.is_staff or found.login_is_staff or found.member)
+        if found.user_id == user.pk:
+            found.user = user  # no second query for the same row
         return found
     try:
         with transaction.atomic():
@@ -243,20 +258,18 @@ def credited_account_id(mission, campaign):
 
 def participant_round_total(participant, round):
     """Entries the person has in the round, counted or waiting for review (what the page shows)."""
-    return Entry.objects.filter(participant=participant, round=round).exclude(
-        status=Entry.Status.REJECTED).aggregate(total=Sum("weight"))["total"] or 0
+    return RoundProgress.of(participant, round).total
 
 
 def completed_missions(participant, round):
     """{mission id: completions} for the person in the round (rejected ones do not count)."""
-    rows = (Entry.objects.filter(participant=participant, round=round).exclude(status=Entry.Status.REJECTED)
-            .values("mission_id").annotate(n=Count("id")))
-    return {row["mission_id"]: row["n"] for row in rows}
+    return RoundProgress.of(participant, round).completions()
 
 
 @dataclass(frozen=True)
 class RoundProgress:
-    """The person's completions in one round, read in one query: what complete_mission() decides by."""
+    """The person's completions in one round, read in one query: what complete_mission() decides by and
+    the giveaway page shows."""
 
     rows: tuple  # (mission id, occurrence, status, weight) of every entry, rejected ones included
 
@@ -282,6 +295,14 @@ class RoundProgress:
     @property
     def has_counted(self):
         return any(status == Entry.Status.COUNTED for _, _, status, _ in self.rows)
+
+    def completions(self):
+        """{mission id: completions}, rejected ones left out."""
+        counts = {}
+        for mission_id, _, status, _ in self.rows:
+            if status != Entry.Status.REJECTED:
+                counts[mission_id] = counts.get(mission_id, 0) + 1
+        return counts
 
     def missions_done_besides(self, mission):
         return len({row[0] for row in self.rows if row[2] != Entry.Status.REJECTED and row[0] != mission.pk})

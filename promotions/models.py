@@ -247,8 +247,7 @@ class Round(models.Model):
     # The figures the rules promise for this round (winners, eligibility, limits, required missions),
     # frozen at the opening with the rules text: promotions.rules.terms_of(round).
     terms = models.JSONField(default=dict, editable=False)
-    # Set at close: the frozen entry set (per-participant weights) and its digest.
-    digest = models.CharField(max_length=64, blank=True)
+    # Set by the draw: the size of the frozen entry set (its digest is the Draw's).
     entrant_count = models.PositiveIntegerField(null=True, blank=True)
     total_weight = models.PositiveBigIntegerField(null=True, blank=True)
     tallied_at = models.DateTimeField(null=True, blank=True)

@@ -39,21 +39,25 @@ class RoundChangeRefused(Exception):
     """A round cannot change status like this; the message says why."""
 
 
-def window_at(giveaway, at):
-    """The entry window open at `at` for the giveaway's schedule and its campaign's dates, or None."""
+def schedule_of(giveaway):
+    """The keyword arguments promotions.recurrence needs for the giveaway, or None while its campaign lacks dates."""
     campaign = giveaway.campaign
     if campaign.starts_at is None or campaign.ends_at is None:
         return None
-    return recurrence.round_at(recurrence=giveaway.schedule(), tz_name=campaign.owner_account.timezone,
-                               starts_at=campaign.starts_at, ends_at=campaign.ends_at, at=at)
+    return {"recurrence": giveaway.schedule(), "tz_name": campaign.owner_account.timezone,
+            "starts_at": campaign.starts_at, "ends_at": campaign.ends_at}
+
+
+def window_at(giveaway, at):
+    """The entry window open at `at` for the giveaway's schedule and its campaign's dates, or None."""
+    schedule = schedule_of(giveaway)
+    return recurrence.round_at(**schedule, at=at) if schedule else None
 
 
 def next_window(giveaway, at):
-    campaign = giveaway.campaign
-    if campaign.starts_at is None or campaign.ends_at is None:
-        return None
-    return recurrence.next_round(recurrence=giveaway.schedule(), tz_name=campaign.owner_account.timezone,
-                                 starts_at=campaign.starts_at, ends_at=campaign.ends_at, at=at)
+    """The window of the first round opening after `at`, or None."""
+    schedule = schedule_of(giveaway)
+    return recurrence.next_round(**schedule, at=at) if schedule else None
 
 
 def current_round(giveaway, at):

@@ -36,8 +36,13 @@ class RoundAdmin(CampaignScopedAdmin):
         css = {"all": ["css/admin-promotions.css"]}
 
     def get_queryset(self, request):
-        return (super().get_queryset(request).select_related("giveaway__campaign__owner_account")
+        return (super().get_queryset(request).select_related("giveaway__campaign__owner_account", "draw")
                 .annotate(tallied=tallied_entries()))
+
+    @admin.display(description="Digest of the entry set")
+    def digest(self, round):
+        draw = getattr(round, "draw", None)  # one-to-one, loaded with the round; absent until the draw
+        return draw.digest if draw is not None else "Made when the round is drawn."
 
     @admin.display(description="Entry window")
     def window(self, round):

@@ -46,10 +46,10 @@ from campaigns.views.landing import allow_own_styles, may_preview, style_sources
 from campaigns.visitors import set_visitor_cookie
 from common.addresses import absolute_url
 from common.recent import RecentCache
-from promotions import giveaways, identities, rounds, throttle
+from promotions import giveaways, rounds, throttle
 from promotions.giveaways import COMPLETED_ON_THE_PAGE, MissionRefused
 from promotions.landing import timing
-from promotions.models import Draw, Entry, Giveaway, Mission, Participant
+from promotions.models import Draw, Giveaway, Mission
 from promotions.rules import terms_of
 
 Kind = Mission.Kind
@@ -219,25 +219,6 @@ def current_round(setup, at):
     return found
 
 
-PROGRESS_SQL = """
-    SELECT mission_id, COUNT(*), SUM(weight) FROM promotions_entry
-    WHERE participant_id = %s AND round_id = %s AND status <> %s
-    GROUP BY mission_id"""
-
-
-def progress(participant, round):
-    """({mission id: completions}, entries) of the person in the round, in one query; rejected ones do not count.
-
-    The figures of giveaways.completed_missions() and participant_round_total() together, as
-    `Entry.objects.filter(participant=…, round=…).exclude(status=REJECTED).values("mission_id")
-    .annotate(n=Count("id"), weight=Sum("weight"))`.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(PROGRESS_SQL, [participant.pk, round.pk, Entry.Status.REJECTED])
-        rows = cursor.fetchall()
-    return {mission_id: n for mission_id, n, _weight in rows}, sum(weight or 0 for *_, weight in rows)
-
-
 def mission_states(missions, done):
     """(mission, state, times) for each mission: state is "done", "todo" or "locked"; times its completions."""
     completed_others = len(done)
@@ -344,19 +325,18 @@ def giveaway_page(request, slug):
 def personal_context(request, setup, current, *, at, accepting):
     giveaway = setup.giveaway
     try:
-        participant = returning_participant(request.user) or giveaways.participant_for(user=request.user, at=at)
+        participant = giveaways.participant_for(user=request.user, at=at)
     except MissionRefused as refusal:
         return {"problem": str(refusal),
                 "checklist": checklist_html(request, setup, {}, signed_in=False, may_enter=False)}
-    if participant.user_id == request.user.pk:
-        participant.user = request.user  # the eligibility check reads it: no second query for the same row
     needs_details = not participant.country or participant.birth_date is None
     problem = None
     if not needs_details:
         problem = giveaways.eligibility_problem(participant=participant, giveaway=giveaway, at=at, user=request.user,
                                                 staff_or_member=getattr(participant, "staff_or_member", None),
                                                 terms=terms_of(current) if current is not None else None)
-    done, entries = progress(participant, current) if current else ({}, 0)
+    progress = giveaways.RoundProgress.of(participant, current) if current else None
+    done, entries = (progress.completions(), progress.total) if progress else ({}, 0)
     may_enter = accepting and not needs_details and problem is None
     referral_url = absolute_url(f"{giveaway.get_absolute_url()}?{urlencode({'ref': participant.referral_code})}")
     return {
@@ -374,28 +354,6 @@ def personal_context(request, setup, current, *, at, accepting):
     }
 
 
-PARTICIPANT_SQL = """
-    SELECT p.*, u.is_staff AS login_is_staff,
-           EXISTS (SELECT 1 FROM accounts_membership m WHERE m.user_id = p.user_id OR m.user_id = %s) AS member
-    FROM promotions_participant p LEFT JOIN accounts_user u ON u.id = p.user_id
-    WHERE p.identity = %s"""
-
-
-def returning_participant(user):
-    """The participant of a person who has taken part before, or None (giveaways.participant_for() creates one).
-
-    One query (`Participant.objects.filter(identity=…).first()`), which also reads what the staff rule of
-    eligibility_problem() would look up: `staff_or_member` is whether the participant's own login or `user`
-    (another spelling of the address) is staff or a member of a brand account.
-    """
-    try:
-        identity = identities.normalise_email(user.email)
-    except ValueError:
-        return None  # participant_for() says why
-    participant = next(iter(Participant.objects.raw(PARTICIPANT_SQL, [user.pk, identity])), None)
-    if participant is not None:
-        participant.staff_or_member = bool(user.is_staff or participant.login_is_staff or participant.member)
-    return participant
 
 
 # --- details ---
@@ -479,9 +437,7 @@ def complete(request, slug, mission_id):
     if new_visitor:  # so the entry's touch is recorded, and later clicks join it
         facts.visitor_id = uuid.uuid4()
     try:
-        participant = returning_participant(request.user) or giveaways.participant_for(user=request.user, at=at)
-        if participant.user_id == request.user.pk:
-            participant.user = request.user  # read by the eligibility check: no second query for the same row
+        participant = giveaways.participant_for(user=request.user, at=at)
         completion = complete_on_the_page(request, giveaway, mission, participant, facts, at=at)
     except MissionRefused as refusal:
         messages.error(request, str(refusal))
