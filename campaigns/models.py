@@ -211,6 +211,12 @@ class Touch(models.Model):
     twclid = models.CharField(max_length=255, blank=True)
     ip_hash = models.CharField(max_length=64, blank=True, help_text="Keyed hash of the IP address; never the IP.")
     is_bot = models.BooleanField(default=False, help_text="Known crawlers and link previewers; never credited.")
+    # For fraud rules on referral groups: bursts from one network and browser, links posted on coupon sites.
+    network_hash = models.CharField(max_length=64, blank=True,
+                                    help_text="Keyed hash of the /24 (IPv6: /48) network; never the address.")
+    agent_hash = models.CharField(max_length=64, blank=True, help_text="Keyed hash of the browser's user agent.")
+    referrer_host = models.CharField(max_length=253, blank=True,
+                                     help_text="The host of the page the click came from, when the browser said.")
     occurred_at = models.DateTimeField()
 
     class Meta:

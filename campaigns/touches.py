@@ -5,7 +5,9 @@ function, so attribution reads a single table. The request is read once here
 (`touch_facts_from_request()`), into plain values the writer stores.
 """
 
+import ipaddress
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.db.models import Q
 from django.utils import timezone
@@ -26,17 +28,57 @@ def hash_ip(ip):
     return salted_hmac("chorus.touches.ip", ip, algorithm="sha256").hexdigest()
 
 
+def network_of(ip):
+    """The /24 of an IPv4 address or the /48 of an IPv6 one: what one household or office shares."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def keyed_hash(purpose, value):
+    """A keyed hash for fraud rules that compare values without keeping them (network, browser).
+
+    The salt keeps the name it had when only giveaway entries used it, so stored hashes still compare.
+    """
+    return salted_hmac(f"chorus.promotions.{purpose}", value, algorithm="sha256").hexdigest() if value else ""
+
+
+def network_hash_of(ip):
+    return keyed_hash("network", network_of(ip))
+
+
+def agent_hash_of(user_agent):
+    return keyed_hash("agent", (user_agent or "")[:500])
+
+
+def referrer_host_of(referer):
+    """The host a click came from (e.g. a coupon site), lower case, without port; "" when none or unreadable."""
+    try:
+        host = urlsplit((referer or "")[:2000]).hostname or ""
+    except ValueError:
+        return ""
+    return host.translate(CONTROL_CHARACTERS)[:MAX_HOST_LENGTH]
+
+
 @dataclass
 class TouchFacts:
-    """What a request tells about the visitor: tracking parameters, bot or not, hashed IP."""
+    """What a request tells about the visitor: tracking parameters, bot or not, hashed IP, network and browser,
+    and the host of the page the click came from."""
 
     utm: dict = field(default_factory=dict)
     click_ids: dict = field(default_factory=dict)
     ip_hash: str = ""
     is_bot: bool = False
+    network_hash: str = ""
+    agent_hash: str = ""
+    referrer_host: str = ""
 
 
 CONTROL_CHARACTERS = dict.fromkeys([*range(32), *range(127, 160)])
+MAX_HOST_LENGTH = Touch._meta.get_field("referrer_host").max_length
 
 
 def clean_parameter(name, value):
@@ -51,6 +93,9 @@ def touch_facts_from_request(request, *, client_ip):
         click_ids={name: clean_parameter(name, query.get(name)) for name in CLICK_ID_FIELDS if query.get(name)},
         ip_hash=hash_ip(client_ip),
         is_bot=is_bot(request.headers.get("User-Agent", "")),
+        network_hash=network_hash_of(client_ip),
+        agent_hash=agent_hash_of(request.headers.get("User-Agent", "")),
+        referrer_host=referrer_host_of(request.headers.get("Referer", "")),
     )
 
 
@@ -96,6 +141,9 @@ def record_touch(*, visitor_id, campaign, account, kind, facts, user=None, link=
         "reference": reference,
         "ip_hash": facts.ip_hash,
         "is_bot": facts.is_bot,
+        "network_hash": facts.network_hash,
+        "agent_hash": facts.agent_hash,
+        "referrer_host": facts.referrer_host,
         "occurred_at": at or timezone.now(),
         **dict.fromkeys(UTM_FIELDS + CLICK_ID_FIELDS, ""),
         **facts.utm,

@@ -9,7 +9,16 @@ from rq import cron
 
 from accounts.jobs import clear_expired_sessions
 from campaigns.jobs import advance_campaign_schedules, check_touch_rollups, tally_touches
-from promotions.jobs import advance_giveaway_rounds, draw_closed_rounds, forfeit_unclaimed_prizes, tally_recent_rounds
+from promotions.jobs import (
+    advance_giveaway_rounds,
+    confirm_referral_holds,
+    draw_closed_rounds,
+    forfeit_unclaimed_prizes,
+    render_stale_cards,
+    send_referral_notices,
+    settle_referral_offers,
+    tally_recent_rounds,
+)
 
 cron.register(advance_campaign_schedules, queue_name="default", cron="* * * * *")
 cron.register(clear_expired_sessions, queue_name="default", cron="17 * * * *")
@@ -21,3 +30,8 @@ cron.register(advance_giveaway_rounds, queue_name="default", cron="* * * * *")
 cron.register(draw_closed_rounds, queue_name="default", cron="* * * * *", job_timeout=1800)
 cron.register(tally_recent_rounds, queue_name="tallies", cron="* * * * *")
 cron.register(forfeit_unclaimed_prizes, queue_name="default", cron="*/5 * * * *")
+# Referral groups: holds end and offers settle on the minute; notices wait out the hourly throttle.
+cron.register(confirm_referral_holds, queue_name="default", cron="* * * * *")
+cron.register(settle_referral_offers, queue_name="default", cron="* * * * *", job_timeout=1800)
+cron.register(send_referral_notices, queue_name="default", cron="* * * * *")
+cron.register(render_stale_cards, queue_name="default", cron="*/5 * * * *")

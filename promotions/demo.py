@@ -14,15 +14,13 @@ from django.utils import timezone
 from accounts.models import BrandAccount, User
 from campaigns.models import Campaign
 from campaigns.schedules import to_local, to_utc
-from campaigns.touches import TouchFacts, hash_ip
+from campaigns.touches import TouchFacts, hash_ip, keyed_hash, network_of
 from promotions import recurrence, rounds
 from promotions.drawing import draw_round
 from promotions.giveaways import (
     EntryFacts,
     MissionRefused,
     complete_mission,
-    keyed_hash,
-    network_of,
     participant_for,
     record_referral,
     save_details,

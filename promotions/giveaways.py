@@ -12,7 +12,6 @@ constraint keeps one row, and the second call reports "already done".
 """
 
 import datetime
-import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -22,12 +21,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from accounts.models import Membership
 from campaigns.models import Campaign, Touch
 from campaigns.schedules import to_local
-from campaigns.touches import TouchFacts, account_runs_campaign, record_touch, touch_facts_from_request
+from campaigns.touches import (
+    TouchFacts,
+    account_runs_campaign,
+    record_touch,
+    touch_facts_from_request,
+)
 from campaigns.visitors import client_ip, visitor_id_from
 from common.inserts import insert_row
 from promotions import fraud, identities, rounds
@@ -65,28 +68,10 @@ class EntryFacts:
     agent_hash: str = ""
 
 
-def network_of(ip):
-    """The /24 of an IPv4 address or the /48 of an IPv6 one: what one household or office shares."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ""
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
-
-
-def keyed_hash(purpose, value):
-    return salted_hmac(f"chorus.promotions.{purpose}", value, algorithm="sha256").hexdigest() if value else ""
-
-
 def entry_facts_from_request(request):
-    ip = client_ip(request)
-    return EntryFacts(
-        visitor_id=visitor_id_from(request),
-        touch=touch_facts_from_request(request, client_ip=ip),
-        network_hash=keyed_hash("network", network_of(ip)),
-        agent_hash=keyed_hash("agent", request.headers.get("User-Agent", "")[:500]),
-    )
+    touch = touch_facts_from_request(request, client_ip=client_ip(request))
+    return EntryFacts(visitor_id=visitor_id_from(request), touch=touch, network_hash=touch.network_hash,
+                      agent_hash=touch.agent_hash)
 
 
 # --- participants ---

@@ -6,7 +6,7 @@ import django_rq
 from redis.exceptions import RedisError
 
 from common.recent import RecentCache
-from promotions import drawing, rounds, tallies, winners
+from promotions import drawing, referrals, rounds, tallies, winners
 from promotions.models import Round
 
 log = logging.getLogger(__name__)
@@ -53,3 +53,65 @@ def tally_recent_rounds():
 def forfeit_unclaimed_prizes():
     """Every few minutes, from config/cron.py: winners past their claim deadline forfeit; alternates step up."""
     return winners.forfeit_overdue()
+
+
+# --- referral groups ---
+
+# A hot group asks for one card per web process per this many seconds; the sweep renders what is still stale.
+CARD_REQUEST_SECONDS = 2
+recent_card_requests = RecentCache(max_entries=1000)
+
+
+def enqueue_group_followups(group_id, *, notify):
+    """After a group changed (on commit): re-render its share card, and tell its members when `notify`.
+
+    Redis being down loses nothing: the sweeps render stale cards and send due notices.
+    """
+    try:
+        queue = django_rq.get_queue("default", commit_mode="auto")
+        if not recent_card_requests.get(group_id):
+            recent_card_requests.put(group_id, True, seconds=CARD_REQUEST_SECONDS)
+            queue.enqueue(render_group_card, group_id)
+        if notify:
+            queue.enqueue(send_group_notices, group_id)
+    except RedisError as error:
+        log.warning("Could not enqueue the follow-ups of referral group %s (%s); the sweeps catch up.",
+                    group_id, error)
+
+
+def render_group_card(group_id):
+    """Render a group's share card if it is older than the group's figures."""
+    from promotions import sharecards
+
+    return sharecards.render_group_card(group_id)
+
+
+def send_group_notices(group_id):
+    """Send the e-mails due to one group's members (throttled per member and group)."""
+    from promotions import referral_notices
+
+    return referral_notices.send_due_notices(group_id=group_id)
+
+
+def confirm_referral_holds():
+    """Every minute, from config/cron.py: purchases past their refund hold start to count."""
+    return referrals.confirm_due_members()
+
+
+def settle_referral_offers():
+    """Every minute, from config/cron.py: settle offers whose close plus hold has passed."""
+    return referrals.settle_due_offers()
+
+
+def send_referral_notices():
+    """Every minute, from config/cron.py: send the notices that waited for the hourly throttle."""
+    from promotions import referral_notices
+
+    return referral_notices.send_due_notices()
+
+
+def render_stale_cards():
+    """Every minute, from config/cron.py: render share cards a lost job left stale."""
+    from promotions import sharecards
+
+    return sharecards.render_stale_cards()

@@ -12,10 +12,11 @@ import pytest
 from accounts.models import User
 from campaigns.models import Campaign
 from promotions.giveaways import EntryFacts, participant_for, save_details
-from promotions.models import Giveaway, Mission
+from promotions import referrals
+from promotions.models import Giveaway, Mission, ReferralItem, ReferralOffer, ReferralTier
 from tests.campaigns.conftest import DAY, HOUR, NOW, make_campaign
 
-__all__ = ["DAY", "HOUR", "NOW", "make_giveaway", "make_mission", "make_person", "facts"]
+__all__ = ["DAY", "HOUR", "NOW", "make_giveaway", "make_mission", "make_person", "facts", "make_offer", "buy"]
 
 
 def make_giveaway(campaign, *, slug="free-tickets", **fields):
@@ -53,8 +54,7 @@ def make_person(email, *, country="KR", birth_date=datetime.date(1990, 5, 17)):
 
 def facts(ip="203.0.113.7", agent="Mozilla/5.0 (iPhone)"):
     """EntryFacts as a request from `ip` with `agent` would give (no visitor cookie: no touch)."""
-    from campaigns.touches import TouchFacts, hash_ip
-    from promotions.giveaways import keyed_hash, network_of
+    from campaigns.touches import TouchFacts, hash_ip, keyed_hash, network_of
 
     return EntryFacts(touch=TouchFacts(ip_hash=hash_ip(ip)), network_hash=keyed_hash("network", network_of(ip)),
                       agent_hash=keyed_hash("agent", agent))
@@ -79,3 +79,42 @@ def code_mission(giveaway):
 @pytest.fixture
 def dana(db):
     return make_person("dana@gmail.com")
+
+
+# --- referral offers ---
+
+TIERS = ((2, "10"), (4, "20"), (6, "30"))
+
+
+def make_offer(campaign, *, slug="fly-together", tiers=TIERS, base_price="200.00", **fields):
+    """An offer of `campaign`'s owner account, open from a day before NOW to ten days after, with one item
+    (Seoul → Jeju, SKU JEJU-RT, USD 200.00) and tiers 2 → 10 %, 4 → 20 %, 6 → 30 %; no refund hold."""
+    defaults = {
+        "account": campaign.owner_account, "title": "Fly together", "currency": "USD",
+        "max_discount_percent": "50", "budget": "100000.00", "starts_at": NOW - DAY, "ends_at": NOW + 10 * DAY,
+        "hold_days": 0,
+    }
+    offer = ReferralOffer.objects.create(campaign=campaign, slug=slug, **{**defaults, **fields})
+    ReferralItem.objects.create(offer=offer, name="Seoul → Jeju", sku="JEJU-RT", base_price=base_price,
+                                booking_url="https://shop.example.com/jeju")
+    for size, percent in tiers:
+        ReferralTier.objects.create(offer=offer, min_members=size, discount_percent=percent)
+    offer.refresh_from_db()  # Decimals and datetimes as the database gives them, not the strings above
+    return offer
+
+
+def buy(code, email, order, amount="200.00", *, at=NOW, **facts):
+    """A purchase through `code` (a group's or member's share code) as attribution's ingest would report it."""
+    return referrals.record_purchase(order_reference=order, amount=amount, currency=facts.pop("currency", "USD"),
+                                     email=email, referral_code=code, at=at, **facts)
+
+
+@pytest.fixture
+def offer(live_giveaway_campaign):
+    return make_offer(live_giveaway_campaign)
+
+
+@pytest.fixture
+def group(offer, dana):
+    """dana's group for the offer's one item."""
+    return referrals.start_group(offer=offer, item=offer.items.get(), participant=dana, at=NOW)

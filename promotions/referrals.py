@@ -1,0 +1,791 @@
+"""Referral groups: starting them, purchases joining them, refunds, holds, reviews and settlement.
+
+Every change to a group's members, counts, tier or ledger happens here, in one transaction
+holding the group's row lock (`SELECT … FOR UPDATE`), so concurrent purchases, refunds,
+the hold sweep and settlement apply one after another. Lock order is always the group
+first, then the offer's row (the budget), so two transactions never wait on each other
+in a circle.
+
+Money rules (docs/referrals.md):
+
+- A member's rebate is what they paid, net of refunds, above the price at the group's
+  discount (promotions/tiers.py), so members who paid more earlier are owed the
+  difference when the group goes deeper, and a refund that pulls the tier back reverses
+  it. Nobody is asked to pay back: a member who paid less than the final price is owed 0.
+- The ledger is append-only: a rebate that shrinks gets a reversal row, never an edit.
+- The offer's `liability` (rebates owed) only grows by a conditional UPDATE that keeps it
+  within the budget; a tier move that does not fit stops at the deepest tier that does,
+  and the offer takes no new groups from then on.
+
+`record_purchase()` and `record_refund()` take the plain facts of a sale (attribution's
+ingest calls them; promotions never imports attribution). Refunds are given as the
+order's refunded total so far, which makes them idempotent and order-independent: a
+repeated or late event changes nothing.
+"""
+
+import datetime
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaigns.models import Campaign, Touch
+from promotions import identities
+from promotions import tiers as tier_maths
+from promotions.models import (
+    GroupMember,
+    LedgerEntry,
+    Participant,
+    ReferralGroup,
+    ReferralOffer,
+    TierChange,
+)
+from promotions.tiers import ZERO
+
+LIVE = (GroupMember.Status.PENDING, GroupMember.Status.CONFIRMED)
+GROUP_CODE_LENGTH = 8  # secrets.token_urlsafe(6)
+REFERENCE_PREFIX = "group:"
+CLICK_LOOKBACK = datetime.timedelta(days=30)
+# Fraud: this many purchases in one offer from one network and browser within the window hold the next one.
+BURST_SIZE = 3
+BURST_WINDOW = datetime.timedelta(minutes=10)
+
+
+class GroupRefused(Exception):
+    """A group cannot be started or changed; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class JoinOutcome:
+    member: GroupMember | None  # None: the purchase joined no group (message says why)
+    created: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    members: int  # purchases in referral groups the refund applied to
+    message: str
+
+
+def touch_reference(group):
+    return f"{REFERENCE_PREFIX}{getattr(group, 'pk', group)}"
+
+
+def money(value):
+    """A Decimal of at most two decimal places from a decimal string or Decimal; ValueError otherwise."""
+    if isinstance(value, float):
+        raise ValueError("Amounts must be decimal strings, never floats.")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount; send a decimal string such as \"129.00\".") from None
+    if not amount.is_finite() or amount != amount.quantize(tier_maths.CENT):
+        raise ValueError(f"{value!r} is not an amount in cents; send at most two decimal places.")
+    return amount.quantize(tier_maths.CENT)
+
+
+# --- reading ---
+
+
+def offer_tiers(offer):
+    """The offer's tier table (promotions.tiers.Tier list); uses prefetched rows when there are."""
+    return tier_maths.as_tiers(offer.tiers.all())
+
+
+def is_open(offer, at):
+    return offer.starts_at <= at < offer.ends_at and offer.settled_at is None
+
+
+def offer_problem(offer, at):
+    """Why nobody can start a group now, in words for the customer, or ""."""
+    if offer.campaign.status != Campaign.Status.LIVE:
+        return "This offer is not running at the moment."
+    if at < offer.starts_at:
+        return "This offer has not started yet."
+    if at >= offer.ends_at or offer.settled_at is not None:
+        return "This offer has ended."
+    if offer.budget_reached_at is not None or offer.liability >= offer.budget:
+        return "This offer's discount budget is used up, so no new groups can start. Existing groups keep their price."
+    return ""
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a group stands, for its pages and card: price now, members, the next tier and its price."""
+
+    list_price: Decimal
+    percent: Decimal
+    price: Decimal
+    confirmed: int
+    members: int
+    next_percent: Decimal | None
+    next_price: Decimal | None
+    members_to_next: int | None
+
+
+def standing(group, tiers=None):
+    offer = group.offer
+    tiers = tiers if tiers is not None else offer_tiers(offer)
+    list_price = group.item.base_price
+    following = None if group.settled_at else tier_maths.next_tier(tiers, group.confirmed_count,
+                                                                       max_discount=offer.max_discount_percent)
+    next_percent = min(following.discount_percent, offer.max_discount_percent) if following else None
+    return Standing(
+        list_price=list_price,
+        percent=group.tier_percent,
+        price=tier_maths.price_at(list_price, group.tier_percent),
+        confirmed=group.confirmed_count,
+        members=group.member_count,
+        next_percent=next_percent,
+        next_price=tier_maths.price_at(list_price, next_percent) if following else None,
+        members_to_next=following.min_members - group.confirmed_count if following else None,
+    )
+
+
+def find_group_by_code(code):
+    """The group a share code belongs to (a founder's code, or a member's, which starts with it), or None."""
+    code = (code or "").strip()
+    if len(code) < GROUP_CODE_LENGTH:
+        return None
+    return (ReferralGroup.objects.select_related("offer__campaign", "item")
+            .filter(code=code[:GROUP_CODE_LENGTH]).first())
+
+
+def sharer_for_code(group, code):
+    """The member whose share code `code` is, or None for the founder's (or an unknown member's) code."""
+    if len(code) <= GROUP_CODE_LENGTH:
+        return None
+    return GroupMember.objects.filter(group=group, share_code=code).select_related("participant").first()
+
+
+# --- starting a group ---
+
+
+def start_group(*, offer, item, participant, at=None):
+    """The participant's group for `item`, started now if they have none; GroupRefused when it cannot start."""
+    at = at or timezone.now()
+    if item.offer_id != offer.pk:
+        raise GroupRefused("That item is not part of this offer; pick one of the offer's items.")
+    existing = ReferralGroup.objects.filter(item=item, founder=participant).first()
+    if existing is not None:
+        return existing
+    if participant.blocked_at is not None:
+        raise GroupRefused("This account cannot start groups. If you think this is a mistake, contact the organiser.")
+    problem = offer_problem(offer, at)
+    if problem:
+        raise GroupRefused(problem)
+    try:
+        with transaction.atomic():
+            return ReferralGroup.objects.create(offer=offer, item=item, founder=participant, created_at=at)
+    except IntegrityError:
+        return ReferralGroup.objects.get(item=item, founder=participant)  # a second tab started it at the same moment
+
+
+def disable_group(*, group, reason, at=None):
+    """Stop new joins through the group's links (e.g. found on a coupon site); members and ledger stay."""
+    reason = reason.strip()
+    if not reason:
+        raise GroupRefused("Say why the link is switched off (e.g. “posted on a coupon site”); the reason is kept.")
+    return ReferralGroup.objects.filter(pk=group.pk, disabled_at__isnull=True).update(
+        disabled_at=at or timezone.now(), disabled_reason=reason[:300])
+
+
+def enable_group(*, group):
+    return ReferralGroup.objects.filter(pk=group.pk).exclude(disabled_at=None).update(disabled_at=None,
+                                                                                      disabled_reason="")
+
+
+# --- purchases ---
+
+
+def participant_for_email(email, *, at):
+    """The participant with `email`'s identity, created when the buyer never took part. ValueError when unusable."""
+    identity = identities.normalise_email(email)
+    found = Participant.objects.filter(identity=identity).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Participant.objects.create(identity=identity, email=email.strip(), created_at=at)
+    except IntegrityError:
+        return Participant.objects.get(identity=identity)
+
+
+def referral_click(*, visitor_id, at, group=None):
+    """The visitor's latest referral click (not a bot) within the lookback, into `group` or any group."""
+    if not visitor_id:
+        return None
+    clicks = Touch.objects.filter(visitor_id=visitor_id, kind=Touch.Kind.REFERRAL_CLICK, is_bot=False,
+                                  occurred_at__lte=at, occurred_at__gt=at - CLICK_LOOKBACK)
+    clicks = clicks.filter(reference=touch_reference(group)) if group is not None else clicks.filter(
+        reference__startswith=REFERENCE_PREFIX)
+    return clicks.order_by("-occurred_at", "-id").only("reference", "network_hash", "agent_hash").first()
+
+
+def matched_group(*, referral_code, visitor_id, at):
+    """(group, sharer member or None, click touch or None) for a purchase; group None when nothing matches.
+
+    The referral code on the order wins; without one, the visitor's latest referral click. A click does
+    not say which member shared the link, so such a join is credited to the founder's link.
+    """
+    code = (referral_code or "").strip()
+    if code:
+        group = find_group_by_code(code)
+        if group is None:
+            return None, None, None
+        return group, sharer_for_code(group, code), referral_click(visitor_id=visitor_id, at=at, group=group)
+    click = referral_click(visitor_id=visitor_id, at=at)
+    if click is None:
+        return None, None, None
+    group_id = click.reference.removeprefix(REFERENCE_PREFIX)
+    group = (ReferralGroup.objects.select_related("offer__campaign", "item").filter(pk=group_id).first()
+             if group_id.isdigit() else None)
+    return group, None, click
+
+
+def join_problem(group, *, currency, at):
+    """Why a purchase cannot join `group`, for the outcome's message, or ""."""
+    offer = group.offer
+    if group.disabled_at is not None:
+        return "The group's link is switched off; the purchase joins no group."
+    if group.settled_at is not None or offer.settled_at is not None:
+        return "The offer is settled; the purchase joins no group."
+    if not offer.starts_at <= at < offer.ends_at:
+        return "The purchase was made outside the offer's dates; it joins no group."
+    if currency != offer.currency:
+        return f"The purchase is in {currency}, the offer in {offer.currency}; it joins no group."
+    return ""
+
+
+def purchased_line(item, lines):
+    """(quantity, amount or None) of the item's SKU among the order's lines; (1, None) without lines; None if absent."""
+    if not lines:
+        return 1, None
+    for line in lines:
+        if str(line.get("sku", "")).strip() == item.sku:
+            quantity = int(line.get("quantity") or 1)
+            return max(quantity, 1), money(line["amount"]) if line.get("amount") not in (None, "") else None
+    return None
+
+
+def counting_decision(*, group, buyer, sharer, fingerprint):
+    """(generation, referred_by, counts, reason) for a purchase by `buyer` through `sharer`'s link (None: founder's)."""
+    offer = group.offer
+    already = GroupMember.objects.filter(group=group, participant=buyer, status__in=LIVE,
+                                         counts_toward_tier=True).exists()
+    if buyer.pk == group.founder_id:
+        if offer.self_referral != ReferralOffer.SelfReferral.FOUNDER_COUNTS:
+            return 0, None, False, "The founder's own purchase: under this offer's rules it does not count."
+        if already:
+            return 0, None, False, "The founder's second purchase: a person counts once per group."
+        return 0, None, True, ""
+    generation = sharer.generation + 1 if sharer is not None else 1
+    sharer_person = sharer.participant if sharer is not None else group.founder
+    if buyer.pk == sharer_person.pk or (buyer.user_id is not None and buyer.user_id == sharer_person.user_id):
+        return generation, sharer, False, "Bought through their own link (self-referral)."
+    if fingerprint:
+        sharer_fingerprints = ({sharer.payment_fingerprint} if sharer is not None else set(
+            GroupMember.objects.filter(group=group, participant_id=group.founder_id)
+            .exclude(payment_fingerprint="").values_list("payment_fingerprint", flat=True)))
+        if fingerprint in sharer_fingerprints:
+            return generation, sharer, False, ("Paid with the same card as the person whose link it came through "
+                                               "(self-referral).")
+    if already:
+        return generation, sharer, False, "Already a member of this group: a person counts once per group."
+    return generation, sharer, True, ""
+
+
+def burst_reason(*, offer, network_hash, agent_hash, at):
+    """A reason to hold the purchase for review when it is one of a burst from one network and browser."""
+    if not network_hash or not agent_hash:
+        return ""
+    recent = GroupMember.objects.filter(offer=offer, network_hash=network_hash, agent_hash=agent_hash,
+                                        bought_at__gt=at - BURST_WINDOW, bought_at__lte=at).count()
+    if recent >= BURST_SIZE:
+        return (f"{recent + 1} purchases in this offer within {BURST_WINDOW.seconds // 60} minutes from one network "
+                "and browser.")
+    return ""
+
+
+def hold_until(offer, at):
+    if offer.hold_rule == ReferralOffer.HoldRule.AT_SETTLEMENT:
+        return offer.settles_at
+    return at + datetime.timedelta(days=offer.hold_days)
+
+
+def record_purchase(*, order_reference, amount, currency, email, at, referral_code="", visitor_id=None,
+                    payment_fingerprint="", source="", lines=()):
+    """Join the purchase to the group its referral code or the buyer's referral click points to.
+
+    Never raises for a purchase that cannot join (a sale is not a form): the outcome says why. A
+    second call for the same (source, order reference) changes nothing and returns the member.
+    """
+    order_reference = (order_reference or "").strip()[:128]
+    source = (source or "").strip()[:64]
+    currency = (currency or "").strip().upper()
+    fingerprint = (payment_fingerprint or "").strip()[:128]
+    if not order_reference:
+        return JoinOutcome(None, False, "The purchase has no order reference.")
+    try:
+        amount = money(amount)
+    except ValueError as error:
+        return JoinOutcome(None, False, str(error))
+    if amount <= 0:
+        return JoinOutcome(None, False, "The purchase amount must be more than zero.")
+    group, sharer, click = matched_group(referral_code=referral_code, visitor_id=visitor_id, at=at)
+    if group is None:
+        return JoinOutcome(None, False, "No referral code or referral click matches a group; it joins no group.")
+    existing = GroupMember.objects.filter(offer_id=group.offer_id, source=source,
+                                          order_reference=order_reference).first()
+    if existing is not None:
+        return JoinOutcome(existing, False, "This order has joined its group before.")
+    problem = join_problem(group, currency=currency, at=at)
+    if problem:
+        return JoinOutcome(None, False, problem)
+    try:
+        line = purchased_line(group.item, lines)
+    except (ValueError, TypeError, KeyError) as error:
+        return JoinOutcome(None, False, f"The order's line for {group.item.sku} is unreadable: {error}")
+    if line is None:
+        return JoinOutcome(None, False, f"The order has no line for {group.item.sku}; it joins no group.")
+    quantity, line_amount = line
+    paid = line_amount if line_amount is not None else amount
+    try:
+        buyer = participant_for_email(email, at=at)
+    except ValueError as error:
+        return JoinOutcome(None, False, f"The buyer's email address cannot identify a person: {error}")
+    try:
+        with transaction.atomic():
+            member = join(group=group, buyer=buyer, sharer=sharer, click=click, order_reference=order_reference,
+                          source=source, quantity=quantity, paid=paid, currency=currency,
+                          fingerprint=fingerprint, at=at)
+    except IntegrityError:
+        # The same order delivered twice at once: the other delivery's row stands.
+        member = GroupMember.objects.filter(offer_id=group.offer_id, source=source,
+                                            order_reference=order_reference).first()
+        if member is None:
+            raise
+        return JoinOutcome(member, False, "This order has joined its group before.")
+    if member is None:
+        return JoinOutcome(None, False, "The group stopped taking purchases; it joins no group.")
+    return JoinOutcome(member, True, member.reason or "Joined the group.")
+
+
+def join(*, group, buyer, sharer, click, order_reference, source, quantity, paid, currency, fingerprint, at):
+    """Write the member and its ledger rows and move the group, under the group's lock. Runs in a transaction."""
+    offer = group.offer
+    locked = lock_group(group.pk)
+    if locked.disabled_at is not None or locked.settled_at is not None:
+        return None
+    generation, referred_by, counts, reason = counting_decision(group=locked, buyer=buyer, sharer=sharer,
+                                                                fingerprint=fingerprint)
+    network_hash = click.network_hash if click is not None else ""
+    agent_hash = click.agent_hash if click is not None else ""
+    flagged = burst_reason(offer=offer, network_hash=network_hash, agent_hash=agent_hash, at=at)
+    until = hold_until(offer, at)
+    if flagged:
+        status = GroupMember.Status.FLAGGED
+    elif until <= at:
+        status = GroupMember.Status.CONFIRMED
+    else:
+        status = GroupMember.Status.PENDING
+    member = GroupMember.objects.create(
+        offer_id=offer.pk, group_id=locked.pk, participant=buyer, referred_by=referred_by, generation=generation,
+        share_code=locked.code + secrets.token_urlsafe(4), source=source, order_reference=order_reference,
+        quantity=quantity, list_price=(group.item.base_price * quantity).quantize(tier_maths.CENT), paid=paid,
+        currency=currency, payment_fingerprint=fingerprint, network_hash=network_hash, agent_hash=agent_hash,
+        status=status, counts_toward_tier=counts, reason=flagged or reason, bought_at=at, hold_until=until,
+        confirmed_at=at if status == GroupMember.Status.CONFIRMED else None,
+    )
+    ledger = Ledger(offer=offer, group=locked, at=at)
+    ledger.write(member, LedgerEntry.Kind.PAYMENT, paid, "Paid at purchase.")
+    ledger.write(member, LedgerEntry.Kind.DISCOUNT, member.list_price - paid,
+                 f"List price {member.list_price}, paid {paid}.")
+    if status in LIVE:
+        locked.member_count += 1
+    if status == GroupMember.Status.CONFIRMED and counts:
+        locked.confirmed_count += 1
+    if not ledger.move_tier(cause=TierChange.Cause.JOIN):
+        ledger.settle_member(member, note="Paid above the group's price at purchase.")
+    ledger.finish(count_changed=status in LIVE)
+    return member
+
+
+# --- refunds ---
+
+
+def record_refund(*, order_reference, refunded_total, at, source=""):
+    """Apply an order's refunds so far (the total, not the latest amount) to its purchases in referral groups.
+
+    A total above what was paid counts as the whole payment (the ledger says what the shop sent); a total
+    at or below what is already recorded changes nothing, so repeats and late events are harmless. A full
+    refund takes the member out of the group's count and may pull the tier back.
+    """
+    try:
+        total = money(refunded_total)
+    except ValueError as error:
+        return RefundOutcome(0, str(error))
+    if total < 0:
+        return RefundOutcome(0, "A refunded total cannot be negative.")
+    found = list(GroupMember.objects.filter(source=(source or "").strip()[:64],
+                                            order_reference=(order_reference or "").strip()[:128])
+                 .values_list("pk", "group_id"))
+    if not found:
+        return RefundOutcome(0, "No purchase in a referral group has this order reference; nothing changed.")
+    changed = 0
+    for member_id, group_id in found:
+        with transaction.atomic():
+            changed += refund_member(member_id=member_id, group_id=group_id, total=total, at=at)
+    return RefundOutcome(changed, f"Applied to {changed} purchase(s) in referral groups." if changed else
+                         "Already applied; nothing changed.")
+
+
+def refund_member(*, member_id, group_id, total, at):
+    locked = lock_group(group_id)
+    member = GroupMember.objects.get(pk=member_id)
+    capped = min(total, member.paid)
+    delta = capped - member.refunded
+    if delta <= 0:
+        return 0
+    ledger = Ledger(offer=locked.offer, group=locked, at=at)
+    note = "Refund." if total <= member.paid else f"The shop reported {total} refunded; {member.paid} was paid."
+    ledger.write(member, LedgerEntry.Kind.REFUND, -delta, note)
+    member.refunded = capped
+    fields = ["refunded"]
+    if capped == member.paid and member.status != GroupMember.Status.REFUNDED:
+        was_live, was_counting = member.status in LIVE, counts_now(member)
+        member.status = GroupMember.Status.REFUNDED
+        fields.append("status")
+        locked.member_count -= 1 if was_live else 0
+        locked.confirmed_count -= 1 if was_counting else 0
+    member.save(update_fields=fields)
+    ledger.settle_member(member, note="Refund.")
+    if locked.settled_at is None:
+        ledger.move_tier(cause=TierChange.Cause.REFUND)
+    ledger.finish(count_changed=True)
+    return 1
+
+
+def counts_now(member):
+    return member.status == GroupMember.Status.CONFIRMED and member.counts_toward_tier
+
+
+# --- holds and reviews ---
+
+
+def confirm_due_members(*, at=None):
+    """Members whose refund hold is over start to count (the every-minute sweep); returns how many."""
+    at = at or timezone.now()
+    group_ids = (GroupMember.objects.filter(status=GroupMember.Status.PENDING, hold_until__lte=at,
+                                            group__settled_at__isnull=True)
+                 .values_list("group_id", flat=True).distinct())
+    confirmed = 0
+    for group_id in list(group_ids):
+        with transaction.atomic():
+            confirmed += confirm_group_members(group_id=group_id, at=at)
+    return confirmed
+
+
+def confirm_group_members(*, group_id, at, cause=TierChange.Cause.HOLD):
+    locked = lock_group(group_id)
+    due = GroupMember.objects.filter(group_id=group_id, status=GroupMember.Status.PENDING, hold_until__lte=at)
+    counting = due.filter(counts_toward_tier=True).count()
+    updated = due.update(status=GroupMember.Status.CONFIRMED, confirmed_at=at)
+    if not updated:
+        return 0
+    locked.confirmed_count += counting
+    ledger = Ledger(offer=locked.offer, group=locked, at=at)
+    ledger.move_tier(cause=cause)
+    ledger.finish(count_changed=True)
+    return updated
+
+
+def review_member(*, member, approve, by, at=None, reason=""):
+    """Clear a flagged purchase (it counts once its hold is over) or reject it (it never counts or earns)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = lock_group(member.group_id)
+        member = GroupMember.objects.select_for_update().get(pk=member.pk)
+        if member.status != GroupMember.Status.FLAGGED:
+            raise GroupRefused("This purchase is not waiting for review (someone may have reviewed it already).")
+        if locked.settled_at is not None:
+            raise GroupRefused("The group is settled; its purchases can no longer be reviewed.")
+        if approve:
+            member.status = (GroupMember.Status.CONFIRMED if member.hold_until <= at else GroupMember.Status.PENDING)
+            member.confirmed_at = at if member.status == GroupMember.Status.CONFIRMED else None
+            member.reason = "" if member.counts_toward_tier else member.reason
+            locked.member_count += 1
+            locked.confirmed_count += 1 if counts_now(member) else 0
+        else:
+            member.status = GroupMember.Status.REJECTED
+            member.reason = (reason or "Rejected on review.").strip()[:300]
+        member.reviewed_by, member.reviewed_at = by, at
+        member.save(update_fields=["status", "confirmed_at", "reason", "reviewed_by", "reviewed_at"])
+        ledger = Ledger(offer=locked.offer, group=locked, at=at)
+        if not ledger.move_tier(cause=TierChange.Cause.REVIEW):
+            ledger.settle_member(member, note="Reviewed.")
+        ledger.finish(count_changed=approve)
+    return member
+
+
+# --- settlement ---
+
+
+@dataclass(frozen=True)
+class GroupSettlement:
+    group: ReferralGroup
+    confirmed: int
+    percent: Decimal
+    rebates: Decimal  # owed to members at the final tier, all together
+    unreviewed: int  # flagged purchases that settle as not counting
+
+
+def settlement_preview(*, offer, at=None):
+    """What settling now would give each unsettled group, without writing anything.
+
+    Purchases whose hold is over by `at` count; those still in their hold (settling early) and
+    those waiting for review do not. The budget is not applied here: the real settlement stops a
+    group at the deepest tier the remaining budget pays for.
+    """
+    at = at or timezone.now()
+    tiers = offer_tiers(offer)
+    rows = []
+    for group in offer.groups.filter(settled_at__isnull=True).select_related("item").order_by("pk"):
+        members = list(group.members.all())
+        confirmed = sum(1 for m in members if m.counts_toward_tier and (
+            m.status == GroupMember.Status.CONFIRMED or (m.status == GroupMember.Status.PENDING
+                                                         and m.hold_until <= at)))
+        percent = tier_maths.discount_for(tiers, confirmed, max_discount=offer.max_discount_percent)
+        rebates = sum((tier_maths.rebate_target(list_price=m.list_price, net_paid=m.net_paid, percent=percent)
+                       for m in members if m.status in LIVE), ZERO)
+        unreviewed = sum(1 for m in members if m.status == GroupMember.Status.FLAGGED)
+        rows.append(GroupSettlement(group=group, confirmed=confirmed, percent=percent, rebates=rebates,
+                                    unreviewed=unreviewed))
+    return rows
+
+
+def settle_offer(*, offer, at=None):
+    """Settle every group of an offer that has closed: final tier, final rebates, members told. Idempotent.
+
+    Each group settles in its own transaction, so a worker killed half-way leaves some groups settled and
+    the rest untouched; running again settles the rest and writes nothing for the settled ones.
+    Returns the number of groups settled by this call.
+    """
+    at = at or timezone.now()
+    if at < offer.ends_at:
+        raise GroupRefused("The offer is still open; it can be settled once it has ended.")
+    settled = 0
+    for group_id in list(offer.groups.filter(settled_at__isnull=True).values_list("pk", flat=True)):
+        with transaction.atomic():
+            settled += settle_group(group_id=group_id, at=at)
+    if not offer.groups.filter(settled_at__isnull=True).exists():
+        ReferralOffer.objects.filter(pk=offer.pk, settled_at__isnull=True).update(settled_at=at)
+    return settled
+
+
+def settle_group(*, group_id, at):
+    locked = lock_group(group_id)
+    if locked.settled_at is not None:
+        return 0
+    confirm_group_members(group_id=group_id, at=at, cause=TierChange.Cause.SETTLEMENT)
+    locked = lock_group(group_id)  # re-read: confirming may have moved it
+    ledger = Ledger(offer=locked.offer, group=locked, at=at)
+    ledger.move_tier(cause=TierChange.Cause.SETTLEMENT)
+    for member in locked.members.filter(status__in=LIVE):
+        ledger.settle_member(member, note="Settlement.")
+    locked.settled_at = at
+    ledger.finish(count_changed=True, extra_fields=["settled_at"])
+    GroupMember.objects.filter(group_id=group_id, status__in=LIVE).update(notice_due=NOTICE_SETTLED)
+    return 1
+
+
+def settle_due_offers(*, at=None):
+    """Every minute, from config/cron.py: settle offers whose close plus hold has passed."""
+    at = at or timezone.now()
+    settled = 0
+    for offer in ReferralOffer.objects.filter(settled_at__isnull=True, ends_at__lte=at):
+        if offer.settles_at <= at:
+            settled += settle_offer(offer=offer, at=at)
+    return settled
+
+
+# --- the group's lock, the ledger and the budget ---
+
+
+NOTICE_TIER = "tier"
+NOTICE_SETTLED = "settled"
+
+
+def lock_group(group_id):
+    """The group's row, locked until the transaction ends (only the group's row, not its offer's)."""
+    return (ReferralGroup.objects.select_for_update(of=("self",)).select_related("offer", "item")
+            .get(pk=group_id))
+
+
+class Ledger:
+    """The writes of one locked transaction on one group: ledger rows, rebates within the budget, tier moves."""
+
+    def __init__(self, *, offer, group, at):
+        self.offer, self.group, self.at = offer, group, at
+        self.rows = []
+        self.tier_moved = False
+
+    def write(self, member, kind, amount, note):
+        self.rows.append(LedgerEntry(offer_id=self.offer.pk, group_id=self.group.pk, member=member, kind=kind,
+                                     amount=amount, currency=member.currency, tier_percent=self.group.tier_percent,
+                                     note=note[:300], at=self.at))
+
+    def target(self, member, percent):
+        if member.status not in LIVE:
+            return ZERO
+        return tier_maths.rebate_target(list_price=member.list_price, net_paid=member.net_paid, percent=percent)
+
+    def settle_member(self, member, *, note):
+        """Bring one member's rebate to what the group's tier gives them, within the budget."""
+        delta = self.target(member, self.group.tier_percent) - member.rebate_owed
+        if delta > 0:
+            granted = reserve_up_to(self.offer, delta, at=self.at)
+            if granted < delta:
+                note = f"{note} Capped: the offer's discount budget is used up."
+            delta = granted
+        elif delta < 0:
+            release(self.offer, -delta)
+        if delta:
+            self.write(member, LedgerEntry.Kind.REBATE if delta > 0 else LedgerEntry.Kind.REVERSAL, delta, note)
+            member.rebate_owed += delta
+            GroupMember.objects.filter(pk=member.pk).update(rebate_owed=member.rebate_owed)
+        return delta
+
+    def move_tier(self, *, cause):
+        """Move the group to the tier its confirmed count earns (as deep as the budget pays for).
+
+        Rewrites every live member's rebate and writes one TierChange per tier crossed. Returns whether
+        the tier moved. A settled group never moves.
+        """
+        group, offer = self.group, self.offer
+        if group.settled_at is not None:
+            return False
+        tiers = offer_tiers(offer)
+        earned = tier_maths.discount_for(tiers, group.confirmed_count, max_discount=offer.max_discount_percent)
+        current = group.tier_percent
+        if earned == current:
+            return False
+        members = list(group.members.filter(status__in=LIVE))
+        if earned > current:
+            reached = ZERO
+            for level in reversed(tier_maths.crossed(tiers, current, earned, max_discount=offer.max_discount_percent)):
+                need = sum((max(ZERO, self.target(m, level) - m.rebate_owed) for m in members), ZERO)
+                if reserve(offer, need):
+                    reached = level
+                    break
+            if reached != earned:
+                mark_budget_reached(offer, at=self.at)
+            if reached <= current:
+                return False
+            earned = reached
+        crossings = tier_maths.crossed(tiers, current, earned, max_discount=offer.max_discount_percent)
+        previous = current
+        for level in crossings:
+            TierChange.objects.create(group_id=group.pk, from_percent=previous, to_percent=level,
+                                      confirmed_count=group.confirmed_count, cause=cause, at=self.at)
+            previous = level
+        group.tier_percent = earned
+        released = ZERO
+        for member in members:
+            delta = self.target(member, earned) - member.rebate_owed
+            if not delta:
+                continue
+            self.write(member, LedgerEntry.Kind.REBATE if delta > 0 else LedgerEntry.Kind.REVERSAL, delta,
+                       f"The group's discount moved from {current} % to {earned} %.")
+            member.rebate_owed += delta
+            GroupMember.objects.filter(pk=member.pk).update(rebate_owed=member.rebate_owed)
+            released -= min(delta, ZERO)
+        if released:
+            release(offer, released)
+        self.tier_moved = True
+        return True
+
+    def finish(self, *, count_changed, extra_fields=()):
+        """Write the rows, save the group's counters, and ask for its card and notices after the commit."""
+        LedgerEntry.objects.bulk_create(self.rows)
+        group = self.group
+        fields = ["confirmed_count", "member_count", "tier_percent", *extra_fields]
+        if self.tier_moved or count_changed:
+            group.card_version += 1
+            fields.append("card_version")
+            group_id, notify = group.pk, self.tier_moved or "settled_at" in extra_fields
+            transaction.on_commit(lambda: after_group_change(group_id, notify=notify))
+        if self.tier_moved:
+            GroupMember.objects.filter(group_id=group.pk, status__in=LIVE).exclude(notice_due=NOTICE_SETTLED).update(
+                notice_due=NOTICE_TIER)
+        ReferralGroup.objects.filter(pk=group.pk).update(**{name: getattr(group, name) for name in fields})
+
+
+def after_group_change(group_id, *, notify):
+    from promotions import jobs
+
+    jobs.enqueue_group_followups(group_id, notify=notify)
+
+
+def reserve(offer, amount):
+    """Add `amount` to the offer's rebates owed if it stays within the budget; whether it did."""
+    if amount <= 0:
+        return True
+    return bool(ReferralOffer.objects.filter(pk=offer.pk, liability__lte=F("budget") - amount)
+                .update(liability=F("liability") + amount))
+
+
+def reserve_up_to(offer, amount, *, at):
+    """Reserve `amount`, or as much of it as the budget has left; the amount reserved."""
+    if reserve(offer, amount):
+        return amount
+    mark_budget_reached(offer, at=at)
+    for _ in range(3):  # the remainder can shrink between reading it and reserving it
+        left = ReferralOffer.objects.filter(pk=offer.pk).values_list(F("budget") - F("liability"), flat=True).get()
+        left = max(ZERO, Decimal(left).quantize(tier_maths.CENT))
+        if left == 0 or reserve(offer, left):
+            return left
+    return ZERO
+
+
+def release(offer, amount):
+    if amount > 0:
+        ReferralOffer.objects.filter(pk=offer.pk).update(liability=F("liability") - amount)
+
+
+def mark_budget_reached(offer, *, at):
+    ReferralOffer.objects.filter(pk=offer.pk, budget_reached_at__isnull=True).update(budget_reached_at=at)
+    offer.budget_reached_at = offer.budget_reached_at or at
+
+
+# --- checking the counters against the rows ---
+
+
+def recount_group(group):
+    """{counter: (stored, from the rows)} for every counter of the group and its members that disagrees."""
+    members = list(GroupMember.objects.filter(group=group))
+    fresh = ReferralGroup.objects.get(pk=group.pk)
+    wrong = {}
+    confirmed = sum(1 for m in members if counts_now(m))
+    live = sum(1 for m in members if m.status in LIVE)
+    if fresh.confirmed_count != confirmed:
+        wrong["confirmed_count"] = (fresh.confirmed_count, confirmed)
+    if fresh.member_count != live:
+        wrong["member_count"] = (fresh.member_count, live)
+    sums = {}
+    for kind, member_id, amount in LedgerEntry.objects.filter(group=group).values_list("kind", "member_id", "amount"):
+        sums.setdefault(member_id, {}).setdefault(kind, ZERO)
+        sums[member_id][kind] += amount
+    for m in members:
+        kinds = sums.get(m.pk, {})
+        owed = kinds.get("rebate", ZERO) + kinds.get("reversal", ZERO)
+        net = kinds.get("payment", ZERO) + kinds.get("refund", ZERO)
+        if owed != m.rebate_owed:
+            wrong[f"member {m.pk} rebate_owed"] = (m.rebate_owed, owed)
+        if net != m.net_paid:
+            wrong[f"member {m.pk} net paid"] = (m.net_paid, net)
+    return wrong
