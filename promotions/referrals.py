@@ -398,7 +398,8 @@ def join(*, group, buyer, sharer, click, order_reference, source, quantity, paid
         share_code=locked.code + secrets.token_urlsafe(4), source=source, order_reference=order_reference,
         quantity=quantity, list_price=(group.item.base_price * quantity).quantize(tier_maths.CENT), paid=paid,
         currency=currency, payment_fingerprint=fingerprint, network_hash=network_hash, agent_hash=agent_hash,
-        status=status, counts_toward_tier=counts, reason=flagged or reason, bought_at=at, hold_until=until,
+        status=status, counts_toward_tier=counts, reason=" ".join(filter(None, [flagged, reason])), bought_at=at,
+        hold_until=until,
         confirmed_at=at if status == GroupMember.Status.CONFIRMED else None,
     )
     ledger = Ledger(offer=offer, group=locked, at=at)
@@ -517,7 +518,8 @@ def review_member(*, member, approve, by, at=None, reason=""):
         if approve:
             member.status = (GroupMember.Status.CONFIRMED if member.hold_until <= at else GroupMember.Status.PENDING)
             member.confirmed_at = at if member.status == GroupMember.Status.CONFIRMED else None
-            member.reason = "" if member.counts_toward_tier else member.reason
+            member.reason = "Cleared on review." if member.counts_toward_tier else (
+                "Cleared on review; it does not count toward the tier (self-referral or a second purchase).")
             locked.member_count += 1
             locked.confirmed_count += 1 if counts_now(member) else 0
         else:

@@ -13,6 +13,7 @@ from rq.cron import CronScheduler
 
 from accounts.jobs import clear_expired_sessions
 from campaigns.jobs import advance_campaign_schedules
+from promotions import jobs as promotion_jobs
 
 
 @pytest.mark.django_db(transaction=True)
@@ -49,3 +50,6 @@ def test_the_cron_file_registers_every_sweep():
     registered = {(job.func, job.queue_name) for job in scheduler.get_jobs()}
     assert (clear_expired_sessions, "default") in registered
     assert (advance_campaign_schedules, "default") in registered
+    for sweep in (promotion_jobs.confirm_referral_holds, promotion_jobs.settle_referral_offers,
+                  promotion_jobs.send_referral_notices, promotion_jobs.render_stale_cards):
+        assert (sweep, "default") in registered
