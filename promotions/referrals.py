@@ -28,11 +28,12 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from campaigns.models import Campaign, Touch
+from common.recent import RecentCache
 from promotions import identities
 from promotions import tiers as tier_maths
 from promotions.models import (
@@ -49,6 +50,8 @@ LIVE = (GroupMember.Status.PENDING, GroupMember.Status.CONFIRMED)
 GROUP_CODE_LENGTH = 8  # secrets.token_urlsafe(6)
 REFERENCE_PREFIX = "group:"
 CLICK_LOOKBACK = datetime.timedelta(days=30)
+TIER_CACHE_SECONDS = 5
+recent_tiers = RecentCache(max_entries=1000)
 # Fraud: this many purchases in one offer from one network and browser within the window hold the next one.
 BURST_SIZE = 3
 BURST_WINDOW = datetime.timedelta(minutes=10)
@@ -92,8 +95,15 @@ def money(value):
 
 
 def offer_tiers(offer):
-    """The offer's tier table (promotions.tiers.Tier list); uses prefetched rows when there are."""
-    return tier_maths.as_tiers(offer.tiers.all())
+    """The offer's tier table (promotions.tiers.Tier list), remembered by this process for a few seconds.
+
+    Every join and every page reads it; a marketer's edit applies within TIER_CACHE_SECONDS.
+    """
+    cached = recent_tiers.get(offer.pk)
+    if cached is None:
+        cached = tier_maths.as_tiers(offer.tiers.all())
+        recent_tiers.put(offer.pk, cached, seconds=TIER_CACHE_SECONDS)
+    return cached
 
 
 def is_open(offer, at):
@@ -273,10 +283,14 @@ def purchased_line(item, lines):
 
 
 def counting_decision(*, group, buyer, sharer, fingerprint):
-    """(generation, referred_by, counts, reason) for a purchase by `buyer` through `sharer`'s link (None: founder's)."""
+    """(generation, referred_by, counts, reason) for a purchase by `buyer` through `sharer`'s link (None: founder's).
+
+    `group` is the row from lock_group_for_join(), which also tells whether the buyer already counts in the
+    group (`buyer_counts`), the founder's login (`founder_user_id`) and whether the founder paid with this
+    card (`founder_card`).
+    """
     offer = group.offer
-    already = GroupMember.objects.filter(group=group, participant=buyer, status__in=LIVE,
-                                         counts_toward_tier=True).exists()
+    already = group.buyer_counts
     if buyer.pk == group.founder_id:
         if offer.self_referral != ReferralOffer.SelfReferral.FOUNDER_COUNTS:
             return 0, None, False, "The founder's own purchase: under this offer's rules it does not count."
@@ -284,16 +298,14 @@ def counting_decision(*, group, buyer, sharer, fingerprint):
             return 0, None, False, "The founder's second purchase: a person counts once per group."
         return 0, None, True, ""
     generation = sharer.generation + 1 if sharer is not None else 1
-    sharer_person = sharer.participant if sharer is not None else group.founder
-    if buyer.pk == sharer_person.pk or (buyer.user_id is not None and buyer.user_id == sharer_person.user_id):
+    sharer_id, sharer_user_id = ((sharer.participant_id, sharer.participant.user_id) if sharer is not None
+                                 else (group.founder_id, group.founder_user_id))
+    if buyer.pk == sharer_id or (buyer.user_id is not None and buyer.user_id == sharer_user_id):
         return generation, sharer, False, "Bought through their own link (self-referral)."
-    if fingerprint:
-        sharer_fingerprints = ({sharer.payment_fingerprint} if sharer is not None else set(
-            GroupMember.objects.filter(group=group, participant_id=group.founder_id)
-            .exclude(payment_fingerprint="").values_list("payment_fingerprint", flat=True)))
-        if fingerprint in sharer_fingerprints:
-            return generation, sharer, False, ("Paid with the same card as the person whose link it came through "
-                                               "(self-referral).")
+    same_card = sharer.payment_fingerprint == fingerprint if sharer is not None else group.founder_card
+    if fingerprint and same_card:
+        return generation, sharer, False, ("Paid with the same card as the person whose link it came through "
+                                           "(self-referral).")
     if already:
         return generation, sharer, False, "Already a member of this group: a person counts once per group."
     return generation, sharer, True, ""
@@ -339,13 +351,9 @@ def record_purchase(*, order_reference, amount, currency, email, at, referral_co
     group, sharer, click = matched_group(referral_code=referral_code, visitor_id=visitor_id, at=at)
     if group is None:
         return JoinOutcome(None, False, "No referral code or referral click matches a group; it joins no group.")
-    existing = GroupMember.objects.filter(offer_id=group.offer_id, source=source,
-                                          order_reference=order_reference).first()
-    if existing is not None:
-        return JoinOutcome(existing, False, "This order has joined its group before.")
     problem = join_problem(group, currency=currency, at=at)
     if problem:
-        return JoinOutcome(None, False, problem)
+        return already_joined(group, source, order_reference) or JoinOutcome(None, False, problem)
     try:
         line = purchased_line(group.item, lines)
     except (ValueError, TypeError, KeyError) as error:
@@ -364,21 +372,28 @@ def record_purchase(*, order_reference, amount, currency, email, at, referral_co
                           source=source, quantity=quantity, paid=paid, currency=currency,
                           fingerprint=fingerprint, at=at)
     except IntegrityError:
-        # The same order delivered twice at once: the other delivery's row stands.
-        member = GroupMember.objects.filter(offer_id=group.offer_id, source=source,
-                                            order_reference=order_reference).first()
-        if member is None:
+        # The same order delivered again (or twice at once): the first delivery's row stands. The unique
+        # (offer, source, order reference) key finds repeats, rather than a read before every join.
+        repeat = already_joined(group, source, order_reference)
+        if repeat is None:
             raise
-        return JoinOutcome(member, False, "This order has joined its group before.")
+        return repeat
     if member is None:
-        return JoinOutcome(None, False, "The group stopped taking purchases; it joins no group.")
+        return (already_joined(group, source, order_reference)
+                or JoinOutcome(None, False, "The group stopped taking purchases; it joins no group."))
     return JoinOutcome(member, True, member.reason or "Joined the group.")
+
+
+def already_joined(group, source, order_reference):
+    """The outcome for an order that joined before (a repeated delivery), or None."""
+    member = GroupMember.objects.filter(offer_id=group.offer_id, source=source, order_reference=order_reference).first()
+    return JoinOutcome(member, False, "This order has joined its group before.") if member is not None else None
 
 
 def join(*, group, buyer, sharer, click, order_reference, source, quantity, paid, currency, fingerprint, at):
     """Write the member and its ledger rows and move the group, under the group's lock. Runs in a transaction."""
     offer = group.offer
-    locked = lock_group(group.pk)
+    locked = lock_group_for_join(group=group, buyer=buyer, fingerprint=fingerprint)
     if locked.disabled_at is not None or locked.settled_at is not None:
         return None
     generation, referred_by, counts, reason = counting_decision(group=locked, buyer=buyer, sharer=sharer,
@@ -620,6 +635,30 @@ def settle_due_offers(*, at=None):
 
 NOTICE_TIER = "tier"
 NOTICE_SETTLED = "settled"
+
+
+# The group's row, locked, with what counting_decision() needs about the buyer and the founder, in one
+# statement: joins queue on a hot group's lock, so the fewer round trips while holding it, the more joins
+# per second (docs/performance.md).
+JOIN_LOCK_SQL = f"""
+    SELECT g.*,
+           EXISTS (SELECT 1 FROM promotions_groupmember m
+                   WHERE m.group_id = g.id AND m.participant_id = %s AND m.counts_toward_tier
+                     AND m.status IN ({", ".join(f"'{status}'" for status in LIVE)})) AS buyer_counts,
+           (SELECT p.user_id FROM promotions_participant p WHERE p.id = g.founder_id) AS founder_user_id,
+           EXISTS (SELECT 1 FROM promotions_groupmember f
+                   WHERE f.group_id = g.id AND f.participant_id = g.founder_id AND f.payment_fingerprint <> ''
+                     AND f.payment_fingerprint = %s) AS founder_card
+    FROM promotions_referralgroup g WHERE g.id = %s"""  # noqa: S608 (constants only)
+
+
+def lock_group_for_join(*, group, buyer, fingerprint):
+    """lock_group() for a join, plus `buyer_counts`, `founder_user_id` and `founder_card` (counting_decision)."""
+    statement = JOIN_LOCK_SQL + (" FOR UPDATE OF g" if connection.features.has_select_for_update_of else "")
+    locked = next(iter(ReferralGroup.objects.raw(statement, [buyer.pk, fingerprint, group.pk])))
+    locked.offer, locked.item = group.offer, group.item  # read just before; their rows are not locked
+    locked.buyer_counts, locked.founder_card = bool(locked.buyer_counts), bool(locked.founder_card)
+    return locked
 
 
 def lock_group(group_id):

@@ -38,10 +38,11 @@ def _forget_recent_links_and_pages():
     """The per-process caches of hot public paths start empty in every test."""
     from campaigns.links import recent_links
     from campaigns.views.landing import recent_pages
+    from promotions.referrals import recent_tiers
     from promotions.rounds import recent_rounds
     from promotions.views.giveaways import recent_setups
 
-    caches = [recent_links, recent_pages, recent_setups, recent_rounds]
+    caches = [recent_links, recent_pages, recent_setups, recent_rounds, recent_tiers]
     for cache in caches:
         cache.clear()
     yield
