@@ -172,6 +172,39 @@ def sharer_for_code(group, code):
     return GroupMember.objects.filter(group=group, share_code=code).select_related("participant").first()
 
 
+# --- changing the set-up ---
+
+# What customers were shown and what the money rules rest on: fixed once the offer's first group has started.
+FIXED_ONCE_STARTED = {
+    "currency": "the currency", "max_discount_percent": "the maximum discount", "hold_days": "the refund hold",
+    "hold_rule": "the hold rule", "self_referral": "the self-referral rule",
+}
+
+
+def setup_change_problem(*, offer, changed_fields=(), tiers_changed=False, prices_changed=False, new_budget=None):
+    """Why a change to a started offer's set-up cannot be saved, in words a marketer can act on, or "".
+
+    Before the first group everything may change. After it, the tier table, the items' prices and the
+    fields in FIXED_ONCE_STARTED are what customers were promised and what rebates are computed from:
+    changing them would change what existing members are owed. The budget may grow, never fall below what
+    the offer already owes; the window may move.
+    """
+    if offer.pk is None:
+        return ""
+    if new_budget is not None and new_budget < offer.liability:
+        return (f"The offer already owes {offer.liability} {offer.currency} in rebates; the budget cannot be "
+                "lower than that.")
+    if not ReferralGroup.objects.filter(offer_id=offer.pk).exists():
+        return ""
+    fixed = [FIXED_ONCE_STARTED[name] for name in changed_fields if name in FIXED_ONCE_STARTED]
+    fixed += ["the tier table"] if tiers_changed else []
+    fixed += ["the items' list prices"] if prices_changed else []
+    if fixed:
+        return (f"Groups have started, so {', '.join(fixed)} can no longer change: members were shown these prices "
+                "and their rebates are computed from them. Start a new offer for new terms.")
+    return ""
+
+
 # --- starting a group ---
 
 

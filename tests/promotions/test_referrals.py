@@ -547,3 +547,24 @@ def test_events_in_any_order_and_repeated_give_the_same_end_state(live_giveaway_
     assert by_order[f"{slug}-2"].refunded == D("30.00")
     assert [by_order[f"{slug}-{n}"].rebate_owed for n in (0, 2, 3)] == [D("20.00"), D("0.00"), D("20.00")]
     assert referrals.recount_group(group) == {}
+
+
+# --- changing a started offer ---
+
+
+def test_before_the_first_group_the_set_up_may_change(offer):
+    assert referrals.setup_change_problem(offer=offer, changed_fields=["currency"], tiers_changed=True) == ""
+
+
+def test_a_started_offer_keeps_its_promises(group, offer):
+    problem = referrals.setup_change_problem(offer=offer, changed_fields=["hold_days", "title"], tiers_changed=True,
+                                             prices_changed=True)
+    assert "the refund hold, the tier table, the items' list prices can no longer change" in problem
+    assert referrals.setup_change_problem(offer=offer, changed_fields=["title", "ends_at", "budget"]) == ""
+
+
+def test_the_budget_never_falls_below_what_is_owed(group, offer):
+    fill(group, 2)
+    offer = refreshed(offer)
+    assert "already owes 40.00 USD" in referrals.setup_change_problem(offer=offer, new_budget=D("39.99"))
+    assert referrals.setup_change_problem(offer=offer, new_budget=D("40.00")) == ""
