@@ -395,6 +395,8 @@ def record_purchase(*, order_reference, amount, currency, email, at, referral_co
         return JoinOutcome(None, False, f"The order has no line for {group.item.sku}; it joins no group.")
     quantity, line_amount = line
     paid = line_amount if line_amount is not None else amount
+    if paid <= 0:
+        return JoinOutcome(None, False, f"The order's line for {group.item.sku} has no amount above zero.")
     try:
         buyer = participant_for_email(email, at=at)
     except ValueError as error:

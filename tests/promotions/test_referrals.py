@@ -141,6 +141,8 @@ def test_the_same_order_number_from_another_source_is_another_purchase(group):
     ({"email": "not an address"}, "cannot identify a person"),
     ({"lines": [{"sku": "BUSAN-RT", "quantity": 1, "amount": "90.00"}]}, "no line for JEJU-RT"),
     ({"order": ""}, "no order reference"),
+    ({"lines": [{"sku": "JEJU-RT", "quantity": 1, "amount": "0.00"}]}, "no amount above zero"),
+    ({"lines": [{"sku": "JEJU-RT", "quantity": 1, "amount": 9.5}]}, "unreadable"),
 ])
 def test_purchases_that_cannot_join_say_why_and_write_nothing(group, change, message):
     values = {"email": "mina@example.com", "order": "D-1", "amount": "200.00", **change}
