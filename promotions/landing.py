@@ -1,9 +1,10 @@
 """What the public pages say about a giveaway's timing, and promotions' part of the campaign landing page.
 
-The campaign page (`/c/<slug>/`, campaigns/views/landing.py) knows nothing of giveaways: promotions adds
-`giveaways_on_landing_page` to it from `PromotionsConfig.ready()`. That part is rendered into the anonymous
-page every visitor shares, so it holds nothing personal, and it costs two queries whatever the number
-of giveaways (the giveaways, their open rounds); windows are computed from the campaign already loaded.
+The campaign page (`/c/<slug>/`, campaigns/views/landing.py) knows nothing of promotions: promotions adds
+`giveaways_on_landing_page` and `offers_on_landing_page` to it from `PromotionsConfig.ready()`. Those parts
+are rendered into the anonymous page every visitor shares, so they hold nothing personal, and each costs a
+fixed number of queries whatever the number of giveaways (the giveaways, their open rounds) or offers (the
+offers, their items, their tiers); windows are computed from the campaign already loaded.
 """
 
 import datetime
@@ -15,7 +16,8 @@ from campaigns.models import Campaign
 from campaigns.schedules import to_local
 from promotions import rounds
 from promotions.giveaways import current_rounds_for
-from promotions.models import Giveaway
+from promotions.models import Giveaway, ReferralOffer
+from promotions.tiers import price_at
 
 Status = Campaign.Status
 
@@ -83,4 +85,24 @@ def giveaways_on_landing_page(campaign, *, at, preview, accepting_entries):
         shown.append((giveaway, timing(giveaway, at=at, current=open_rounds.get(giveaway.pk))))
     return render_to_string("promotions/_landing_giveaways.html", {
         "giveaways": shown, "preview": preview, "accepting_entries": accepting_entries,
+    })
+
+
+def offers_on_landing_page(campaign, *, at, preview, accepting_entries):
+    """The campaign's referral offers for its landing page: three queries (offers, items, tiers), whatever
+    their number (registered with campaigns' add_to_landing_page)."""
+    offers = list(ReferralOffer.objects.filter(campaign=campaign).prefetch_related("items", "tiers")
+                  .order_by("title", "pk"))
+    if not offers:
+        return ""
+    shown = []
+    for offer in offers:
+        items = list(offer.items.all())
+        deepest = max((min(tier.discount_percent, offer.max_discount_percent) for tier in offer.tiers.all()),
+                      default=0)
+        lowest = min((price_at(item.base_price, deepest) for item in items), default=None)
+        offer.items_count = len(items)
+        shown.append((offer, lowest, offer.starts_at <= at < offer.ends_at and offer.settled_at is None))
+    return render_to_string("promotions/_landing_offers.html", {
+        "offers": shown, "preview": preview, "accepting_entries": accepting_entries,
     })

@@ -41,8 +41,9 @@ def _forget_recent_links_and_pages():
     from promotions.referrals import recent_tiers
     from promotions.rounds import recent_rounds
     from promotions.views.giveaways import recent_setups
+    from promotions.views.share import recent_shares
 
-    caches = [recent_links, recent_pages, recent_setups, recent_rounds, recent_tiers]
+    caches = [recent_links, recent_pages, recent_setups, recent_rounds, recent_tiers, recent_shares]
     for cache in caches:
         cache.clear()
     yield

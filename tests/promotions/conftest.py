@@ -11,8 +11,8 @@ import pytest
 
 from accounts.models import User
 from campaigns.models import Campaign
-from promotions.giveaways import EntryFacts, participant_for, save_details
 from promotions import referrals
+from promotions.giveaways import EntryFacts, participant_for, save_details
 from promotions.models import Giveaway, Mission, ReferralItem, ReferralOffer, ReferralTier
 from tests.campaigns.conftest import DAY, HOUR, NOW, make_campaign
 
