@@ -1,6 +1,6 @@
-"""The giveaways admin, one module per page family (imported here so Django's autodiscovery finds them).
+"""The promotions admin, one module per page family (imported here so Django's autodiscovery finds them).
 
-Importing `giveaways` also puts the list of a campaign's giveaways on the campaign page.
+Importing `giveaways` and `offers` also puts the campaign's giveaways and referral offers on the campaign page.
 """
 
-from promotions.admin import entries, flags, giveaways, participants, rounds, winners  # noqa: F401
+from promotions.admin import entries, flags, giveaways, groups, offers, participants, rounds, winners  # noqa: F401

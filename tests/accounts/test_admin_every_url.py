@@ -28,7 +28,27 @@ def alices_things(main_account, alice):
     record_touch(visitor_id=uuid.uuid4(), campaign=campaign, account=main_account, link=link,
                  kind=Touch.Kind.LINK_CLICK, facts=TouchFacts())
     return {Campaign: campaign, TrackingLink: link, Touch: Touch.objects.get(), type(main_account): main_account,
-            **alices_giveaway_things(campaign, main_account, alice)}
+            **alices_giveaway_things(campaign, main_account, alice), **alices_referral_things(campaign, main_account)}
+
+
+def alices_referral_things(campaign, main_account):
+    """A referral offer of the secret campaign with a group, a purchase held for review and its ledger rows."""
+    from promotions.models import GroupMember, LedgerEntry, Participant, ReferralGroup, ReferralOffer
+    from tests.promotions.conftest import make_offer
+
+    offer = make_offer(campaign, slug=f"{SECRET_SLUG}-offer", title=f"{SECRET_NAME} offer")
+    founder_email = f"{SECRET_SLUG}-founder@example.org"
+    founder = Participant.objects.create(identity=founder_email, email=founder_email, created_at=NOW)
+    group = ReferralGroup.objects.create(offer=offer, item=offer.items.get(), founder=founder, created_at=NOW)
+    buyer_email = f"{SECRET_SLUG}-buyer@example.org"
+    buyer = Participant.objects.create(identity=buyer_email, email=buyer_email, created_at=NOW)
+    member = GroupMember.objects.create(
+        offer=offer, group=group, participant=buyer, generation=1, share_code=group.code + "abcdef",
+        order_reference=f"{SECRET_SLUG}-order", list_price="200.00", paid="200.00", currency="USD",
+        status=GroupMember.Status.FLAGGED, reason=f"{SECRET_NAME} burst", bought_at=NOW, hold_until=NOW)
+    LedgerEntry.objects.create(offer=offer, group=group, member=member, kind=LedgerEntry.Kind.PAYMENT,
+                               amount="200.00", currency="USD", tier_percent=0, note=f"{SECRET_NAME} paid", at=NOW)
+    return {ReferralOffer: offer, ReferralGroup: group, GroupMember: member}
 
 
 def alices_giveaway_things(campaign, main_account, alice):
@@ -128,12 +148,13 @@ def test_view_on_site_is_a_404_for_others_and_for_nonsense(client, bob, alices_t
 
 def test_no_admin_url_shows_a_persons_data_to_a_co_running_team(client, alices_things, bob, deals_account):
     """bob's account co-runs alice's campaign: he may look at its giveaway pages, never at the people's data."""
-    from promotions.models import Participant, Winner
+    from promotions.models import GroupMember, Participant, ReferralGroup, Winner
 
     alices_things[Campaign].co_accounts.add(deals_account)
     Winner.objects.filter(pk=alices_things[Winner].pk).update(full_name="Erin Secret-Winner",
                                                               shipping_address="7 Hidden Lane", phone="+82 10 7777")
-    private = [alices_things[Participant].email, "Erin Secret-Winner", "7 Hidden Lane", "+82 10 7777"]
+    private = [alices_things[Participant].email, "Erin Secret-Winner", "7 Hidden Lane", "+82 10 7777",
+               alices_things[ReferralGroup].founder.email, alices_things[GroupMember].participant.email]
     client.force_login(bob)
     seen = 0
     for name, url in every_admin_url(alices_things):
