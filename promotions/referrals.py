@@ -23,6 +23,7 @@ order's refunded total so far, which makes them idempotent and order-independent
 repeated or late event changes nothing.
 """
 
+import copy
 import datetime
 import secrets
 from dataclasses import dataclass
@@ -52,9 +53,15 @@ REFERENCE_PREFIX = "group:"
 CLICK_LOOKBACK = datetime.timedelta(days=30)
 TIER_CACHE_SECONDS = 5
 recent_tiers = RecentCache(max_entries=1000)
+GROUP_CACHE_SECONDS = 5
+recent_groups = RecentCache(max_entries=10_000)
 # Fraud: this many purchases in one offer from one network and browser within the window hold the next one.
 BURST_SIZE = 3
 BURST_WINDOW = datetime.timedelta(minutes=10)
+
+
+class JoinStopped(Exception):
+    """The group stopped taking purchases (found under its lock); the message says why."""
 
 
 class GroupRefused(Exception):
@@ -157,12 +164,22 @@ def standing(group, tiers=None):
 
 
 def find_group_by_code(code):
-    """The group a share code belongs to (a founder's code, or a member's, which starts with it), or None."""
+    """The group a share code belongs to (a founder's code, or a member's, which starts with it), or None.
+
+    Remembered by this process for GROUP_CACHE_SECONDS with its offer and item: joins read what rarely changes
+    from here, and what does change (switched off, settled, the counters) is read again under the group's lock.
+    The object is shared: read it, never change it.
+    """
     code = (code or "").strip()
     if len(code) < GROUP_CODE_LENGTH:
         return None
-    return (ReferralGroup.objects.select_related("offer__campaign", "item")
-            .filter(code=code[:GROUP_CODE_LENGTH]).first())
+    key = code[:GROUP_CODE_LENGTH]
+    group = recent_groups.get(key)
+    if group is None:
+        group = ReferralGroup.objects.select_related("offer__campaign", "item").filter(code=key).first()
+        if group is not None:
+            recent_groups.put(key, group, seconds=GROUP_CACHE_SECONDS)
+    return group
 
 
 def sharer_for_code(group, code):
@@ -384,9 +401,6 @@ def record_purchase(*, order_reference, amount, currency, email, at, referral_co
     group, sharer, click = matched_group(referral_code=referral_code, visitor_id=visitor_id, at=at)
     if group is None:
         return JoinOutcome(None, False, "No referral code or referral click matches a group; it joins no group.")
-    problem = join_problem(group, currency=currency, at=at)
-    if problem:
-        return already_joined(group, source, order_reference) or JoinOutcome(None, False, problem)
     try:
         line = purchased_line(group.item, lines)
     except (ValueError, TypeError, KeyError) as error:
@@ -406,6 +420,8 @@ def record_purchase(*, order_reference, amount, currency, email, at, referral_co
             member = join(group=group, buyer=buyer, sharer=sharer, click=click, order_reference=order_reference,
                           source=source, quantity=quantity, paid=paid, currency=currency,
                           fingerprint=fingerprint, at=at)
+    except JoinStopped as stopped:  # switched off, settled, outside the dates or another currency
+        return already_joined(group, source, order_reference) or JoinOutcome(None, False, str(stopped))
     except IntegrityError:
         # The same order delivered again (or twice at once): the first delivery's row stands. The unique
         # (offer, source, order reference) key finds repeats, rather than a read before every join.
@@ -413,9 +429,6 @@ def record_purchase(*, order_reference, amount, currency, email, at, referral_co
         if repeat is None:
             raise
         return repeat
-    if member is None:
-        return (already_joined(group, source, order_reference)
-                or JoinOutcome(None, False, "The group stopped taking purchases; it joins no group."))
     return JoinOutcome(member, True, member.reason or "Joined the group.")
 
 
@@ -427,10 +440,11 @@ def already_joined(group, source, order_reference):
 
 def join(*, group, buyer, sharer, click, order_reference, source, quantity, paid, currency, fingerprint, at):
     """Write the member and its ledger rows and move the group, under the group's lock. Runs in a transaction."""
-    offer = group.offer
     locked = lock_group_for_join(group=group, buyer=buyer, fingerprint=fingerprint)
-    if locked.disabled_at is not None or locked.settled_at is not None:
-        return None
+    offer = locked.offer
+    problem = join_problem(locked, currency=currency, at=at)
+    if problem:
+        raise JoinStopped(problem)
     generation, referred_by, counts, reason = counting_decision(group=locked, buyer=buyer, sharer=sharer,
                                                                 fingerprint=fingerprint)
     network_hash = click.network_hash if click is not None else ""
@@ -683,17 +697,34 @@ JOIN_LOCK_SQL = f"""
            (SELECT p.user_id FROM promotions_participant p WHERE p.id = g.founder_id) AS founder_user_id,
            EXISTS (SELECT 1 FROM promotions_groupmember f
                    WHERE f.group_id = g.id AND f.participant_id = g.founder_id AND f.payment_fingerprint <> ''
-                     AND f.payment_fingerprint = %s) AS founder_card
-    FROM promotions_referralgroup g WHERE g.id = %s"""  # noqa: S608 (constants only)
+                     AND f.payment_fingerprint = %s) AS founder_card,
+           o.starts_at AS offer_starts_at, o.ends_at AS offer_ends_at, o.settled_at AS offer_settled_at,
+           o.currency AS offer_currency
+    FROM promotions_referralgroup g JOIN promotions_referraloffer o ON o.id = g.offer_id
+    WHERE g.id = %s"""  # noqa: S608 (constants only)
 
 
 def lock_group_for_join(*, group, buyer, fingerprint):
     """lock_group() for a join, plus `buyer_counts`, `founder_user_id` and `founder_card` (counting_decision)."""
     statement = JOIN_LOCK_SQL + (" FOR UPDATE OF g" if connection.features.has_select_for_update_of else "")
     locked = next(iter(ReferralGroup.objects.raw(statement, [buyer.pk, fingerprint, group.pk])))
-    locked.offer, locked.item = group.offer, group.item  # read just before; their rows are not locked
+    # The offer as remembered (find_group_by_code), with what may have changed since read afresh: the dates,
+    # the settlement stamp and the currency decide whether the purchase joins. The offer's row is not locked.
+    offer = copy.copy(group.offer)
+    offer.starts_at, offer.ends_at = db_datetime(locked.offer_starts_at), db_datetime(locked.offer_ends_at)
+    offer.settled_at, offer.currency = db_datetime(locked.offer_settled_at), locked.offer_currency
+    locked.offer, locked.item = offer, group.item
     locked.buyer_counts, locked.founder_card = bool(locked.buyer_counts), bool(locked.founder_card)
     return locked
+
+
+def db_datetime(value):
+    """A datetime column read by raw SQL as a model field would give it: SQLite returns text or naive UTC."""
+    if value is None or isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        return value
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=datetime.UTC)
 
 
 def lock_group(group_id):

@@ -38,12 +38,12 @@ def _forget_recent_links_and_pages():
     """The per-process caches of hot public paths start empty in every test."""
     from campaigns.links import recent_links
     from campaigns.views.landing import recent_pages
-    from promotions.referrals import recent_tiers
+    from promotions.referrals import recent_groups, recent_tiers
     from promotions.rounds import recent_rounds
     from promotions.views.giveaways import recent_setups
     from promotions.views.share import recent_shares
 
-    caches = [recent_links, recent_pages, recent_setups, recent_rounds, recent_tiers, recent_shares]
+    caches = [recent_links, recent_pages, recent_setups, recent_rounds, recent_tiers, recent_shares, recent_groups]
     for cache in caches:
         cache.clear()
     yield

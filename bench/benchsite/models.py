@@ -41,3 +41,30 @@ class BareEntry(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.mission}"
+
+
+class BareCounter(models.Model):
+    """The join baseline's counter row (one per group)."""
+
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        app_label = "benchsite"
+
+    def __str__(self):
+        return str(self.count)
+
+
+class BareJoin(models.Model):
+    """The join baseline's one INSERT per purchase (a plain column for the counter, like BareEntry.user_id)."""
+
+    counter_id = models.BigIntegerField()
+    order_reference = models.CharField(max_length=64)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        app_label = "benchsite"
+
+    def __str__(self):
+        return self.order_reference
