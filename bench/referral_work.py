@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import BrandAccount
 from campaigns.models import Campaign
-from promotions import referrals
+from promotions import referrals, tiers
 from promotions.models import (
     GroupMember,
     LedgerEntry,
@@ -82,6 +82,10 @@ def joins(*, offer_slug, hot, threads, seconds, ours):
     numbers = itertools.count()
     lock = threading.Lock()
     done = [0] * threads
+    table = tiers.as_tiers([(size, Decimal(percent)) for size, percent in TIERS])
+    seeded = dict(enumerate(ReferralGroup.objects.filter(offer__slug=offer_slug).order_by("pk")
+                            .values_list("confirmed_count", flat=True)))
+    joined = {}
     stop = time.monotonic() + seconds
     run = uuid.uuid4().hex[:8]
 
@@ -93,8 +97,13 @@ def joins(*, offer_slug, hot, threads, seconds, ours):
                     number = next(numbers)
                 pick = 0 if hot else chooser.randrange(len(codes))
                 if ours:
+                    # The shop charges the group's price at booking, known here from the joins made so far.
+                    with lock:
+                        joined[pick] = joined.get(pick, 0) + 1
+                        price = tiers.price_at(PRICE, tiers.discount_for(table, joined[pick] - 1 + seeded[pick],
+                                                                         max_discount=Decimal(50)))
                     outcome = referrals.record_purchase(
-                        order_reference=f"{run}-{number}", amount="200.00", currency="USD",
+                        order_reference=f"{run}-{number}", amount=str(price), currency="USD",
                         email=f"buyer-{run}-{number}@bench.example", referral_code=codes[pick], at=timezone.now())
                     assert outcome.created, outcome.message
                 else:

@@ -34,4 +34,4 @@ cron.register(forfeit_unclaimed_prizes, queue_name="default", cron="*/5 * * * *"
 cron.register(confirm_referral_holds, queue_name="default", cron="* * * * *")
 cron.register(settle_referral_offers, queue_name="default", cron="* * * * *", job_timeout=1800)
 cron.register(send_referral_notices, queue_name="default", cron="* * * * *")
-cron.register(render_stale_cards, queue_name="default", cron="*/5 * * * *")
+cron.register(render_stale_cards, queue_name="default", cron="* * * * *")

@@ -115,3 +115,13 @@ def render_stale_cards():
     from promotions import sharecards
 
     return sharecards.render_stale_cards()
+
+
+def enqueue_settlement_followups(offer_id):
+    """After an offer is settled (on commit): tell its members and re-render its cards now, not at the next sweep."""
+    try:
+        queue = django_rq.get_queue("default", commit_mode="auto")
+        queue.enqueue(send_referral_notices)
+        queue.enqueue(render_stale_cards)
+    except RedisError as error:
+        log.warning("Could not enqueue the follow-ups of settled offer %s (%s); the sweeps catch up.", offer_id, error)

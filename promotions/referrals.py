@@ -262,17 +262,18 @@ def enable_group(*, group):
 # --- purchases ---
 
 
-def participant_for_email(email, *, at):
-    """The participant with `email`'s identity, created when the buyer never took part. ValueError when unusable."""
-    identity = identities.normalise_email(email)
+def participant_for_identity(identity, *, email, at):
+    """The participant with this identity, created when the buyer never took part; no savepoint needed.
+
+    One SELECT for someone known; for a new buyer an INSERT that skips a row someone else inserted at the
+    same moment (ON CONFLICT DO NOTHING), then the SELECT, inside the caller's transaction.
+    """
     found = Participant.objects.filter(identity=identity).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return Participant.objects.create(identity=identity, email=email.strip(), created_at=at)
-    except IntegrityError:
-        return Participant.objects.get(identity=identity)
+    if found is None:
+        Participant.objects.bulk_create([Participant(identity=identity, email=email.strip(), created_at=at)],
+                                        ignore_conflicts=True)
+        found = Participant.objects.get(identity=identity)
+    return found
 
 
 def referral_click(*, visitor_id, at, group=None):
@@ -412,11 +413,12 @@ def record_purchase(*, order_reference, amount, currency, email, at, referral_co
     if paid <= 0:
         return JoinOutcome(None, False, f"The order's line for {group.item.sku} has no amount above zero.")
     try:
-        buyer = participant_for_email(email, at=at)
+        identity = identities.normalise_email(email)
     except ValueError as error:
         return JoinOutcome(None, False, f"The buyer's email address cannot identify a person: {error}")
     try:
         with transaction.atomic():
+            buyer = participant_for_identity(identity, email=email, at=at)
             member = join(group=group, buyer=buyer, sharer=sharer, click=click, order_reference=order_reference,
                           source=source, quantity=quantity, paid=paid, currency=currency,
                           fingerprint=fingerprint, at=at)
@@ -634,23 +636,109 @@ def settlement_preview(*, offer, at=None):
     return rows
 
 
+SETTLE_BATCH = 500  # groups settled together in one transaction
+
+
 def settle_offer(*, offer, at=None):
     """Settle every group of an offer that has closed: final tier, final rebates, members told. Idempotent.
 
-    Each group settles in its own transaction, so a worker killed half-way leaves some groups settled and
-    the rest untouched; running again settles the rest and writes nothing for the settled ones.
-    Returns the number of groups settled by this call.
+    Groups settle in batches of SETTLE_BATCH, each batch in one transaction with a fixed number of
+    statements (settle_batch); a batch whose rebates would not fit the remaining budget settles group by
+    group instead, each as deep as the budget allows (settle_group). A worker killed half-way leaves whole
+    batches settled and the rest untouched; running again settles the rest and writes nothing for the
+    settled ones. Returns the number of groups settled by this call.
     """
     at = at or timezone.now()
     if at < offer.ends_at:
         raise GroupRefused("The offer is still open; it can be settled once it has ended.")
     settled = 0
-    for group_id in list(offer.groups.filter(settled_at__isnull=True).values_list("pk", flat=True)):
+    group_ids = list(offer.groups.filter(settled_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(group_ids), SETTLE_BATCH):
+        batch = group_ids[start:start + SETTLE_BATCH]
         with transaction.atomic():
-            settled += settle_group(group_id=group_id, at=at)
+            done = settle_batch(offer=offer, group_ids=batch, at=at)
+        if done is None:  # the budget cannot pay for the whole batch at once
+            for group_id in batch:
+                with transaction.atomic():
+                    settled += settle_group(group_id=group_id, at=at)
+        else:
+            settled += done
     if not offer.groups.filter(settled_at__isnull=True).exists():
         ReferralOffer.objects.filter(pk=offer.pk, settled_at__isnull=True).update(settled_at=at)
+        transaction.on_commit(lambda: after_settlement(offer.pk))
     return settled
+
+
+def settle_batch(*, offer, group_ids, at):
+    """Settle these groups together (their rows locked): the same result as settle_group() on each.
+
+    Returns the number settled, or None, writing nothing, when the rebates of the batch do not fit the
+    remaining budget (the caller then settles group by group).
+    """
+    groups = list(ReferralGroup.objects.select_for_update(of=("self",))
+                  .filter(pk__in=group_ids, settled_at__isnull=True).order_by("pk"))
+    if not groups:
+        return 0
+    ids = [group.pk for group in groups]
+    tiers = offer_tiers(offer)
+    members = list(GroupMember.objects.filter(group_id__in=ids, status__in=LIVE))
+    due = [m for m in members if m.status == GroupMember.Status.PENDING and m.hold_until <= at]
+    newly = {}
+    for member in due:
+        if member.counts_toward_tier:
+            newly[member.group_id] = newly.get(member.group_id, 0) + 1
+        member.status, member.confirmed_at = GroupMember.Status.CONFIRMED, at
+    final = {}
+    for group in groups:
+        group.confirmed_count += newly.get(group.pk, 0)
+        final[group.pk] = tier_maths.discount_for(tiers, group.confirmed_count, max_discount=offer.max_discount_percent)
+    deltas = []
+    for member in members:
+        target = tier_maths.rebate_target(list_price=member.list_price, net_paid=member.net_paid,
+                                          percent=final[member.group_id])
+        if target != member.rebate_owed:
+            deltas.append((member, target - member.rebate_owed))
+    need = sum((delta for _member, delta in deltas if delta > 0), ZERO)
+    if not reserve(offer, need):
+        return None
+    release(offer, -sum((delta for _member, delta in deltas if delta < 0), ZERO))
+    if due:
+        GroupMember.objects.filter(pk__in=[m.pk for m in due]).update(status=GroupMember.Status.CONFIRMED,
+                                                                      confirmed_at=at)
+    changes, rows = [], []
+    for group in groups:
+        previous = group.tier_percent
+        for level in tier_maths.crossed(tiers, previous, final[group.pk], max_discount=offer.max_discount_percent):
+            changes.append(TierChange(group_id=group.pk, from_percent=previous, to_percent=level,
+                                      confirmed_count=group.confirmed_count, cause=TierChange.Cause.SETTLEMENT, at=at))
+            previous = level
+        group.tier_percent, group.settled_at = final[group.pk], at
+        group.card_version += 1
+    for member, delta in deltas:
+        member.rebate_owed += delta
+        rows.append(LedgerEntry(offer_id=offer.pk, group_id=member.group_id, member=member,
+                                kind=LedgerEntry.Kind.REBATE if delta > 0 else LedgerEntry.Kind.REVERSAL,
+                                amount=delta, currency=member.currency, tier_percent=final[member.group_id],
+                                note=f"Settlement: the group's final discount is {final[member.group_id]} %.",
+                                at=at))
+    TierChange.objects.bulk_create(changes)
+    LedgerEntry.objects.bulk_create(rows, batch_size=2000)
+    by_value = {}
+    for member, _delta in deltas:  # one UPDATE per distinct amount: members of a group mostly paid alike
+        by_value.setdefault(member.rebate_owed, []).append(member.pk)
+    for value, member_ids in by_value.items():
+        GroupMember.objects.filter(pk__in=member_ids).update(rebate_owed=value)
+    GroupMember.objects.filter(group_id__in=ids, status__in=LIVE).update(notice_due=NOTICE_SETTLED)
+    ReferralGroup.objects.bulk_update(groups, ["confirmed_count", "tier_percent", "settled_at", "card_version"],
+                                      batch_size=1000)
+    return len(groups)
+
+
+def after_settlement(offer_id):
+    """After an offer is settled: its members' e-mails and its groups' final cards, by the sweeps' jobs."""
+    from promotions import jobs
+
+    jobs.enqueue_settlement_followups(offer_id)
 
 
 def settle_group(*, group_id, at):
@@ -822,10 +910,13 @@ class Ledger:
         group = self.group
         fields = ["confirmed_count", "member_count", "tier_percent", *extra_fields]
         if self.tier_moved or count_changed:
+            # The card shows the count too, so it goes stale; the every-minute sweep renders it. A new tier (or
+            # the settlement) is worth a job at once, with the members' e-mails.
             group.card_version += 1
             fields.append("card_version")
-            group_id, notify = group.pk, self.tier_moved or "settled_at" in extra_fields
-            transaction.on_commit(lambda: after_group_change(group_id, notify=notify))
+        if self.tier_moved or "settled_at" in extra_fields:
+            group_id = group.pk
+            transaction.on_commit(lambda: after_group_change(group_id, notify=True))
         if self.tier_moved:
             GroupMember.objects.filter(group_id=group.pk, status__in=LIVE).exclude(notice_due=NOTICE_SETTLED).update(
                 notice_due=NOTICE_TIER)

@@ -177,6 +177,9 @@ class ReferralGroup(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["item", "founder"], name="promotions_group_one_per_founder")]
+        # The card sweep reads only groups whose card is behind their figures.
+        indexes = [models.Index(fields=["id"], condition=Q(card_rendered_version__lt=models.F("card_version")),
+                                name="promotions_group_card_stale")]
 
     def __str__(self):
         return f"{self.item} · {self.code}"
@@ -244,6 +247,9 @@ class GroupMember(models.Model):
             models.Index(fields=["status", "hold_until"], name="promotions_member_due"),
             models.Index(fields=["source", "order_reference"], name="promotions_member_order"),
             models.Index(fields=["offer", "network_hash", "bought_at"], name="promotions_member_burst"),
+            # The every-minute notice sweep reads only the few members with something to hear.
+            models.Index(fields=["group", "participant"], condition=~Q(notice_due=""),
+                         name="promotions_member_notice_due"),
         ]
 
     def __str__(self):

@@ -448,26 +448,44 @@ def test_a_settlement_killed_half_way_completes_on_the_rerun(group, offer, monke
                                    at=NOW)
     fill(group, 4)
     fill(second, 2, start=10)
-    real = referrals.settle_group
+    monkeypatch.setattr(referrals, "SETTLE_BATCH", 1)  # one group per transaction
+    real = referrals.settle_batch
     calls = []
 
-    def dies_on_the_second_group(**kwargs):
-        calls.append(kwargs["group_id"])
+    def dies_on_the_second_batch(**kwargs):
+        calls.append(kwargs["group_ids"])
         if len(calls) == 2:
             raise SystemExit("worker killed")
         return real(**kwargs)
 
-    monkeypatch.setattr(referrals, "settle_group", dies_on_the_second_group)
+    monkeypatch.setattr(referrals, "settle_batch", dies_on_the_second_batch)
     with pytest.raises(SystemExit):
         settle(offer)
     assert ReferralGroup.objects.filter(settled_at__isnull=False).count() == 1
     assert refreshed(offer).settled_at is None
-    monkeypatch.setattr(referrals, "settle_group", real)
+    monkeypatch.setattr(referrals, "settle_batch", real)
     rebates = LedgerEntry.objects.filter(kind="rebate").count()
     assert settle(offer) == 1
     assert ReferralGroup.objects.filter(settled_at__isnull=True).count() == 0
     assert LedgerEntry.objects.filter(kind="rebate").count() == rebates  # nothing owed twice
     assert refreshed(offer).settled_at is not None
+    assert all(referrals.recount_group(each) == {} for each in ReferralGroup.objects.all())
+
+
+def test_a_batch_the_budget_cannot_pay_settles_group_by_group(live_giveaway_campaign, dana):
+    offer = make_offer(live_giveaway_campaign, slug="tight", budget="60.00")
+    ReferralOffer.objects.filter(pk=offer.pk).update(hold_days=20)  # nothing counts before settlement
+    offer = refreshed(offer)
+    first = referrals.start_group(offer=offer, item=offer.items.get(), participant=dana, at=NOW)
+    second = referrals.start_group(offer=offer, item=offer.items.get(), participant=make_person("eve@example.com"),
+                                   at=NOW)
+    fill(first, 2)
+    fill(second, 2, start=10)  # each group reaches 10 % at settlement: 40 each, 80 in all, more than 60
+    settle(offer, offer.ends_at + 30 * DAY)
+    first, second, offer = refreshed(first), refreshed(second), refreshed(offer)
+    assert (first.tier_percent, second.tier_percent) == (D("10.00"), D("0.00"))
+    assert offer.liability == D("40.00") and offer.budget_reached_at is not None
+    assert first.settled_at and second.settled_at
 
 
 def test_settling_early_leaves_purchases_still_in_their_hold_uncounted(group, offer):
