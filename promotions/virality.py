@@ -1,94 +1,144 @@
 """Viral figures of referral offers, for marketers: groups started, members per group, generations, K-factor.
 
-Counted from live purchases (in their hold or confirmed; refunded, rejected and held-for-review ones left
-out), whether or not they count toward their group's tier: a self-referral is still a booking the link
-brought. Definitions:
+Read-only, in two SQL aggregates whatever the number of offers, groups and members, and whether the
+answer is one total or one row per offer, campaign or account: members by generation (a GROUP BY over
+the member rows) and groups by size (a GROUP BY over the group rows, using each group's live-purchase
+counter, `member_count`, which promotions/referrals.py keeps with the rows).
 
-- **groups started**: groups of the offers, whether anyone bought yet or not;
-- **members per group**: live purchases ÷ groups started, and how many groups have 0, 1, 2–4, 5–9 and 10+;
-- **share by generation**: live purchases by generation (0 the founder's own, 1 their friends, 2 the
-  friends' friends, 3+), as counts and shares of all live purchases;
-- **K-factor** (new members per member): purchases through someone's link (generation ≥ 1) ÷ people who
-  had a link to share (founders + every live purchase). 0.5 means every two people with a link brought
-  one new buyer; above 1 the groups grow on their own;
-- **growth by generation**: purchases of generation g + 1 ÷ purchases (or founders, for g = 0) of
-  generation g — how far each wave of sharing carried.
+**Which purchases count.** Live purchases only: those in their refund hold (pending) and confirmed
+ones. Pending purchases are in because the hold is long (14 days by default): leaving them out would
+show the spread of a fortnight ago; a refund takes a purchase out again. Refunded and rejected
+purchases are left out, and so are those held for review until a marketer clears them (a burst of
+purchases from one network is exactly what should not inflate these figures). A live purchase is a
+*member* whether or not it counts toward its group's tier: a self-referral is still a booking.
 
-Two queries: live purchases by generation (an aggregate), and one number per group (its live purchases).
+**Definitions** (`ViralFigures`):
+
+- **groups started**: groups of the offers, whether anyone has bought through them or not;
+- **members**: live purchases in those groups; **members per group**: members ÷ groups started, and
+  the distribution of groups by members: 0, 1, 2–4, 5–9, 10+;
+- **share by generation**: members by generation — 0 the founder's own purchase, 1 through the
+  founder's link, 2 through a generation-1 member's link, 3+ beyond — as counts and percentages of
+  all members;
+- **new people through a link**: live purchases of generation ≥ 1 that count toward the tier. Those
+  that do not count are not new people: a purchase through one's own link or with the sharer's card
+  (self-referral), or a second purchase of someone already counting in the group;
+- **people in groups**: founders (one per group started) + new people through a link. The founder's
+  own purchase is the founder, not a new person, so it adds no one;
+- **K-factor**: new people through a link ÷ people in groups — the average number of people each
+  person who had a link to share brought in. Every new person was brought by exactly one person in
+  a group, so for sharing that has run its course this is the classic viral coefficient: 0.5 means
+  every two people with a link brought one more; it approaches 1 as each person brings one more.
+
+Ratios are rounded to two decimal places (percentages to one), once, in the properties below;
+they are not money.
 """
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
 
 from promotions import referrals
 from promotions.models import GroupMember, ReferralGroup, ReferralOffer
 
-BUCKETS = [("0", 0, 0), ("1", 1, 1), ("2–4", 2, 4), ("5–9", 5, 9), ("10+", 10, None)]
+GENERATIONS = ("0", "1", "2", "3+")
+# (label, fewest members, most members or None): the distribution of groups by their live purchases.
+SIZE_BUCKETS = (("0", 0, 0), ("1", 1, 1), ("2–4", 2, 4), ("5–9", 5, 9), ("10+", 10, None))
+# What the figures can be broken down by: the path from a group or member to it (both have `offer`).
+PER = {"offer": "offer_id", "campaign": "offer__campaign_id", "account": "offer__account_id"}
 
 
 @dataclass(frozen=True)
 class ViralFigures:
-    groups: int
-    members: int
-    by_generation: dict  # {"0": n, "1": n, "2": n, "3+": n}
-    group_sizes: dict = field(default_factory=dict)  # bucket label → number of groups
+    groups: int = 0
+    members: int = 0
+    new_people: int = 0
+    by_generation: dict = field(default_factory=lambda: dict.fromkeys(GENERATIONS, 0))
+    group_sizes: dict = field(default_factory=lambda: dict.fromkeys((label for label, _, _ in SIZE_BUCKETS), 0))
 
     @property
     def members_per_group(self):
         return round(self.members / self.groups, 2) if self.groups else 0
 
     @property
-    def through_links(self):
-        return self.members - self.by_generation.get("0", 0)
+    def people(self):
+        """People in groups: founders and the new people who joined through a link."""
+        return self.groups + self.new_people
 
     @property
     def k_factor(self):
-        people = self.groups + self.members
-        return round(self.through_links / people, 2) if people else 0
+        return round(self.new_people / self.people, 2) if self.people else 0
 
     def share(self, generation):
+        """Percentage of members of `generation` ("0", "1", "2" or "3+")."""
         return round(100 * self.by_generation.get(generation, 0) / self.members, 1) if self.members else 0
 
-    def growth(self):
-        """[(generation g, purchases of g + 1 ÷ those of g)] for the generations present."""
-        sizes = [self.groups, self.by_generation.get("1", 0), self.by_generation.get("2", 0),
-                 self.by_generation.get("3+", 0)]
-        return [(index, round(sizes[index + 1] / sizes[index], 2) if sizes[index] else 0)
-                for index in range(3) if sizes[index]]
+
+def generation_label(generation):
+    return str(generation) if generation < 3 else "3+"
+
+
+def size_bucket():
+    """The label of a group's SIZE_BUCKETS entry, in SQL, from its live purchases.
+
+    A group's `member_count` is its live purchases: promotions/referrals.py keeps it with the member rows
+    under the group's lock, and `referrals.recount_group` checks it against them. Reading it keeps this
+    one plain GROUP BY over the groups, instead of a count of members per group.
+    """
+    whens = [When(member_count__lte=high, then=Value(label)) for label, _, high in SIZE_BUCKETS if high is not None]
+    return Case(*whens, default=Value(SIZE_BUCKETS[-1][0]))
+
+
+def figures_by(offers, per):
+    """{id: ViralFigures} for `offers` (a ReferralOffer queryset) broken down per "offer", "campaign" or
+    "account" (the account that runs the offer). Ids without groups are absent. Two queries."""
+    return {owner: ViralFigures(**tally) for owner, tally in tallies(offers, PER[per]).items()}
 
 
 def figures(offers):
-    """ViralFigures over `offers` (a queryset of ReferralOffer)."""
-    offer_ids = offers.values("pk")
-    generations = (GroupMember.objects.filter(offer__in=offer_ids, status__in=referrals.LIVE)
-                   .values_list("generation").annotate(n=Count("pk")).order_by())
-    by_generation = {"0": 0, "1": 0, "2": 0, "3+": 0}
-    for generation, count in generations:
-        by_generation[str(generation) if generation < 3 else "3+"] += count
-    # One number per group (its live purchases), bucketed here: a GROUP BY over an aggregate is not SQL.
-    sizes = (ReferralGroup.objects.filter(offer__in=offer_ids).order_by()
-             .annotate(live=Count("members", filter=Q(members__status__in=referrals.LIVE)))
-             .values_list("live", flat=True))
-    group_sizes = dict.fromkeys((label for label, _low, _high in BUCKETS), 0)
-    groups = 0
-    for live in sizes.iterator():
-        groups += 1
-        for label, low, high in BUCKETS:
-            if live >= low and (high is None or live <= high):
-                group_sizes[label] += 1
-    return ViralFigures(groups=groups, members=sum(by_generation.values()), by_generation=by_generation,
-                        group_sizes=group_sizes)
+    """ViralFigures of `offers` (a ReferralOffer queryset) all together. Two queries."""
+    return ViralFigures(**tallies(offers, None).get(None, new_tally()))
+
+
+def tallies(offers, key):
+    """{key's value (None without a key): the ViralFigures fields} from two aggregate queries."""
+    keys = [key] if key else []
+    offer_ids = offers.order_by().values("pk")
+    # 1. Members by (key, generation): live purchases and, among them, new people through a link.
+    members = (GroupMember.objects.filter(offer__in=offer_ids, status__in=referrals.LIVE).order_by()
+               .values(*keys, "generation")
+               .annotate(purchases=Count("pk"), new=Count("pk", filter=Q(generation__gte=1, counts_toward_tier=True))))
+    # 2. Groups by (key, size bucket).
+    groups = (ReferralGroup.objects.filter(offer__in=offer_ids).order_by().annotate(bucket=size_bucket())
+              .values(*keys, "bucket").annotate(groups=Count("pk")))
+    found = {}
+    for row in members:
+        tally = found.setdefault(row.get(key), new_tally())
+        tally["by_generation"][generation_label(row["generation"])] += row["purchases"]
+        tally["members"] += row["purchases"]
+        tally["new_people"] += row["new"]
+    for row in groups:
+        tally = found.setdefault(row.get(key), new_tally())
+        tally["group_sizes"][row["bucket"]] += row["groups"]
+        tally["groups"] += row["groups"]
+    return found
+
+
+def new_tally():
+    return {"groups": 0, "members": 0, "new_people": 0, "by_generation": dict.fromkeys(GENERATIONS, 0),
+            "group_sizes": dict.fromkeys((label for label, _, _ in SIZE_BUCKETS), 0)}
 
 
 def for_offer(offer):
     return figures(ReferralOffer.objects.filter(pk=offer.pk))
 
 
-def for_campaign(campaign_id):
-    return figures(ReferralOffer.objects.filter(campaign_id=campaign_id))
+def for_campaign(campaign_id, *, offers):
+    """The offers of one campaign, among `offers` (those the reader may see)."""
+    return figures(offers.filter(campaign_id=campaign_id))
 
 
-def for_account(account_id):
-    """Offers the account runs (as owner or co-runner of their campaigns)."""
-    return figures(ReferralOffer.objects.filter(account_id=account_id))
+def for_account(account_id, *, offers):
+    """The offers one account runs, among `offers`: callers pass only offers the reader may see, because an
+    account's offers span campaigns that other teams cannot see."""
+    return figures(offers.filter(account_id=account_id))

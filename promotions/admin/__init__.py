@@ -3,4 +3,14 @@
 Importing `giveaways` and `offers` also puts the campaign's giveaways and referral offers on the campaign page.
 """
 
-from promotions.admin import entries, flags, giveaways, groups, offers, participants, rounds, winners  # noqa: F401
+from promotions.admin import (  # noqa: F401
+    entries,
+    flags,
+    giveaways,
+    groups,
+    members,
+    offers,
+    participants,
+    rounds,
+    winners,
+)

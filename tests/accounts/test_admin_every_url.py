@@ -27,19 +27,33 @@ def alices_things(main_account, alice):
     link = TrackingLink.objects.create(campaign=campaign, account=main_account, label="launch")
     record_touch(visitor_id=uuid.uuid4(), campaign=campaign, account=main_account, link=link,
                  kind=Touch.Kind.LINK_CLICK, facts=TouchFacts())
-    return {Campaign: campaign, TrackingLink: link, Touch: Touch.objects.get(), type(main_account): main_account,
+    return {Campaign: campaign, TrackingLink: link, Touch: Touch.objects.get(kind=Touch.Kind.LINK_CLICK),
+            type(main_account): main_account,
             **alices_giveaway_things(campaign, main_account, alice), **alices_referral_things(campaign, main_account)}
 
 
 def alices_referral_things(campaign, main_account):
-    """A referral offer of the secret campaign with a group, a purchase held for review and its ledger rows."""
-    from promotions.models import GroupMember, LedgerEntry, Participant, ReferralGroup, ReferralOffer
+    """A referral offer of the secret campaign: a group, a purchase held for review, ledger rows, a tier change and
+    a share-link click from a site whose name is a secret too (the group page lists referring sites)."""
+    from promotions.models import (
+        GroupMember,
+        LedgerEntry,
+        Participant,
+        ReferralGroup,
+        ReferralOffer,
+        TierChange,
+    )
+    from promotions.referrals import touch_reference
     from tests.promotions.conftest import make_offer
 
     offer = make_offer(campaign, slug=f"{SECRET_SLUG}-offer", title=f"{SECRET_NAME} offer")
+    item = offer.items.get()
+    item.name = f"{SECRET_NAME} flight"
+    item.save(update_fields=["name"])
     founder_email = f"{SECRET_SLUG}-founder@example.org"
     founder = Participant.objects.create(identity=founder_email, email=founder_email, created_at=NOW)
-    group = ReferralGroup.objects.create(offer=offer, item=offer.items.get(), founder=founder, created_at=NOW)
+    group = ReferralGroup.objects.create(offer=offer, item=item, founder=founder, created_at=NOW,
+                                         disabled_at=NOW, disabled_reason=f"{SECRET_NAME} coupon site")
     buyer_email = f"{SECRET_SLUG}-buyer@example.org"
     buyer = Participant.objects.create(identity=buyer_email, email=buyer_email, created_at=NOW)
     member = GroupMember.objects.create(
@@ -48,6 +62,10 @@ def alices_referral_things(campaign, main_account):
         status=GroupMember.Status.FLAGGED, reason=f"{SECRET_NAME} burst", bought_at=NOW, hold_until=NOW)
     LedgerEntry.objects.create(offer=offer, group=group, member=member, kind=LedgerEntry.Kind.PAYMENT,
                                amount="200.00", currency="USD", tier_percent=0, note=f"{SECRET_NAME} paid", at=NOW)
+    TierChange.objects.create(group=group, from_percent=0, to_percent=10, confirmed_count=2,
+                              cause=TierChange.Cause.JOIN, at=NOW)
+    record_touch(visitor_id=uuid.uuid4(), campaign=campaign, account=main_account, kind=Touch.Kind.REFERRAL_CLICK,
+                 reference=touch_reference(group), facts=TouchFacts(referrer_host=f"{SECRET_SLUG}.example"))
     return {ReferralOffer: offer, ReferralGroup: group, GroupMember: member}
 
 
