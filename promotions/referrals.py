@@ -622,8 +622,12 @@ def settlement_preview(*, offer, at=None):
     at = at or timezone.now()
     tiers = offer_tiers(offer)
     rows = []
-    for group in offer.groups.filter(settled_at__isnull=True).select_related("item").order_by("pk"):
-        members = list(group.members.all())
+    groups = list(offer.groups.filter(settled_at__isnull=True).select_related("item").order_by("pk"))
+    by_group = {}
+    for member in GroupMember.objects.filter(group__in=[group.pk for group in groups]):  # one query for all
+        by_group.setdefault(member.group_id, []).append(member)
+    for group in groups:
+        members = by_group.get(group.pk, [])
         confirmed = sum(1 for m in members if m.counts_toward_tier and (
             m.status == GroupMember.Status.CONFIRMED or (m.status == GroupMember.Status.PENDING
                                                          and m.hold_until <= at)))
