@@ -45,6 +45,11 @@ def test_alice_draws_a_closed_round_and_reviews_a_proof_link(desktop, alice, mai
     assert desktop.locator("svg").first.is_visible()  # the entries-per-day chart
     assert_accessible(desktop)
 
+    desktop.locator("#id_title").press("Enter")  # Enter saves; it never presses "Draw now" below
+    desktop.wait_for_url(f"**/admin/promotions/giveaway/{giveaway.pk}/change/")
+    assert "was changed successfully" in desktop.locator(".messagelist").inner_text()
+    assert not Draw.objects.filter(round=closed).exists()
+
     desktop.get_by_role("button", name="Draw now").first.click()
     desktop.wait_for_url(f"**/admin/promotions/giveaway/{giveaway.pk}/change/")
     assert "Drew" in desktop.locator(".messagelist").inner_text()
