@@ -101,8 +101,10 @@ def offers_on_landing_page(campaign, *, at, preview, accepting_entries):
         deepest = max((min(tier.discount_percent, offer.max_discount_percent) for tier in offer.tiers.all()),
                       default=0)
         lowest = min((price_at(item.base_price, deepest) for item in items), default=None)
-        offer.items_count = len(items)
-        shown.append((offer, lowest, offer.starts_at <= at < offer.ends_at and offer.settled_at is None))
+        # "Start a group" only where one can start (referrals.offer_problem(), the campaign's status apart).
+        startable = (offer.starts_at <= at < offer.ends_at and offer.settled_at is None
+                     and offer.budget_reached_at is None and offer.liability < offer.budget)
+        shown.append((offer, items, lowest, startable))
     return render_to_string("promotions/_landing_offers.html", {
         "offers": shown, "preview": preview, "accepting_entries": accepting_entries,
     })

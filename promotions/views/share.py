@@ -2,9 +2,10 @@
 
 Like `/l/<code>` (campaigns/views/links.py): two queries for a click (the group's lookup, kept by this process
 for a few seconds, and the touch INSERT), bots recorded apart, HEAD answers the redirect and records nothing,
-responses never cached. A link that cannot take purchases (switched off, its offer ended or settled, its campaign
-not live) records nothing and lands on the offer page at list price with a notice; an unknown code gets a
-friendly 404. The code a visitor clicked travels on (`?via=`) so the group page's booking link passes the right
+responses never cached. A link that cannot take purchases (switched off, its offer ended or settled, its
+campaign not live, the offer's account switched off or no longer running the campaign) records nothing and
+lands on the offer page at list price with a notice; an unknown code, or a draft campaign's, gets a friendly
+404. The code a visitor clicked travels on (`?via=`) so the group page's booking link passes the right
 sharer to the shop.
 """
 
@@ -29,7 +30,10 @@ from common.recent import RecentCache
 from promotions import referrals
 from promotions.models import ReferralGroup
 
+# The ShareTarget of each recently clicked group code, kept by this process for TRACKING_LINK_CACHE_SECONDS
+# (tests/conftest.py clears it around every test).
 recent_shares = RecentCache(max_entries=10_000)
+MAX_CODE_LENGTH = 16  # GroupMember.share_code's column: the group's 8 characters and the member's 6
 
 
 @dataclass(frozen=True)
@@ -39,15 +43,21 @@ class ShareTarget:
     offer_slug: str
     campaign: Campaign  # a bare row (pk, owner): enough for record_touch, with the running account checked
     account_id: int
-    active: bool  # takes purchases: not switched off, offer open and unsettled, campaign live
+    active: bool  # takes purchases: not switched off, offer open and unsettled, campaign live, account running it
     public: bool  # the campaign's pages are shown to the public (not a draft)
 
 
 def share_target(code):
-    """The ShareTarget behind a share code, or None; one query, then remembered for a few seconds."""
-    key = code[: referrals.GROUP_CODE_LENGTH]
-    if len(code) < referrals.GROUP_CODE_LENGTH or len(code) > 16:
+    """The ShareTarget behind a share code (a group's, or a member's, which starts with it), or None.
+
+    One query, then remembered by this process for TRACKING_LINK_CACHE_SECONDS under the group's code, so a
+    viral post's clicks cost only their INSERT; switching a group off or pausing the campaign takes that long
+    to apply to clicks. A member's part of a code is not looked up here: the group page checks it before
+    putting it on the booking link, and a purchase with an unknown member code counts as the founder's link.
+    """
+    if not referrals.GROUP_CODE_LENGTH <= len(code) <= MAX_CODE_LENGTH:
         return None
+    key = code[: referrals.GROUP_CODE_LENGTH]
     cached = recent_shares.get(key)
     if cached is not None:
         return cached
@@ -57,7 +67,7 @@ def share_target(code):
            .annotate(runs=Q(offer__account_id=F("offer__campaign__owner_account_id")) | Exists(co_running))
            .values("pk", "code", "disabled_at", "settled_at", "offer__slug", "offer__campaign_id",
                    "offer__campaign__owner_account_id", "offer__campaign__status", "offer__account_id",
-                   "offer__starts_at", "offer__ends_at", "offer__settled_at", "runs")
+                   "offer__starts_at", "offer__ends_at", "offer__settled_at", "offer__account__active", "runs")
            .first())
     if row is None:
         return None
@@ -69,7 +79,8 @@ def share_target(code):
         group_id=row["pk"], group_code=row["code"], offer_slug=row["offer__slug"], campaign=campaign,
         account_id=row["offer__account_id"],
         active=(row["disabled_at"] is None and row["settled_at"] is None and row["offer__settled_at"] is None
-                and row["offer__starts_at"] <= now < row["offer__ends_at"] and row["runs"]
+                and row["offer__starts_at"] <= now < row["offer__ends_at"]
+                and row["runs"] and row["offer__account__active"]
                 and row["offer__campaign__status"] == Campaign.Status.LIVE),
         public=row["offer__campaign__status"] != Campaign.Status.DRAFT,
     )

@@ -18,6 +18,10 @@ from tests.conftest import PASSWORD
 from tests.promotions.conftest import make_offer
 
 
+def fits_the_screen(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def purchase(code, email, order):
     """A sale as the shop reports it (attribution's ingest will make this call)."""
     outcome = referrals.record_purchase(order_reference=order, amount="200.00", currency="USD", email=email,
@@ -36,9 +40,10 @@ def test_a_group_price_drops_for_the_founder_and_the_friend_as_purchases_arrive(
     phone.get_by_role("link", name=re.compile(r"^Start a group\W+Fly together$")).click()
     phone.wait_for_url(f"**/o/{offer.slug}/")
     expect(phone.get_by_role("heading", level=1, name="Fly together")).to_be_visible()
-    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits_the_screen(phone)
     assert_accessible(phone)
     assert_targets_large_enough(phone)
+    screenshot(phone, "referral-offer.png")
 
     phone.get_by_role("link", name=re.compile(r"^Sign up to start a group")).click()
     phone.wait_for_url("**/accounts/signup/**")
@@ -59,7 +64,10 @@ def test_a_group_price_drops_for_the_founder_and_the_friend_as_purchases_arrive(
     expect(phone.get_by_test_id("next-tier")).to_contain_text("2 more bookings and the price drops to 180.00 USD")
     assert_accessible(phone)
     assert_targets_large_enough(phone)
-    share = urlsplit(phone.get_by_label("Your share link").input_value())
+    assert fits_the_screen(phone)
+    share_field = phone.get_by_label("Your share link")
+    share_field.select_text()  # read-only and selectable: what a customer copies
+    share = urlsplit(share_field.input_value())
     assert share.path == f"/r/{group.code}"
 
     friend_context, friend = open_page(chromium, live_server, IPHONE)
@@ -68,7 +76,7 @@ def test_a_group_price_drops_for_the_founder_and_the_friend_as_purchases_arrive(
         friend.wait_for_url(f"**/o/{offer.slug}/g/{group.code}/**")
         expect(friend.get_by_test_id("group-price")).to_have_text("200.00 USD")
         assert Touch.objects.filter(kind=Touch.Kind.REFERRAL_CLICK, reference=f"group:{group.pk}").count() == 1
-        book = friend.get_by_role("link", name="Book Seoul → Jeju")
+        book = friend.get_by_role("link", name=re.compile(r"^Book now\W+Seoul → Jeju$"))
         assert book.get_attribute("href") == f"https://shop.example.com/jeju?ref={group.code}"
         assert_accessible(friend)
 
@@ -85,6 +93,9 @@ def test_a_group_price_drops_for_the_founder_and_the_friend_as_purchases_arrive(
 
         phone.goto("/my/groups/")
         expect(phone.get_by_text("you started this group")).to_be_visible()
+        expect(phone.get_by_text("Your friend (generation 1)").first).to_be_visible()
+        assert fits_the_screen(phone)
         assert_accessible(phone)
+        screenshot(phone, "referral-my-groups.png")
     finally:
         friend_context.close()
