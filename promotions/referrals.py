@@ -119,7 +119,7 @@ def is_open(offer, at):
 
 def offer_problem(offer, at):
     """Why nobody can start a group now, in words for the customer, or ""."""
-    if offer.campaign.status != Campaign.Status.LIVE:
+    if offer.campaign.status != Campaign.Status.LIVE or not offer.account.active:
         return "This offer is not running at the moment."
     if at < offer.starts_at:
         return "This offer has not started yet."

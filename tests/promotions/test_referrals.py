@@ -72,6 +72,13 @@ def test_groups_cannot_start_while_the_campaign_is_not_live(offer, dana):
                               at=NOW)
 
 
+def test_groups_cannot_start_while_the_offers_account_is_switched_off(offer, dana):
+    type(offer.account).objects.filter(pk=offer.account_id).update(active=False)
+    with pytest.raises(GroupRefused, match="not running"):
+        referrals.start_group(offer=ReferralOffer.objects.get(pk=offer.pk), item=offer.items.get(), participant=dana,
+                              at=NOW)
+
+
 def test_an_item_of_another_offer_is_refused(offer, dana, live_giveaway_campaign):
     other = make_offer(live_giveaway_campaign, slug="other")
     with pytest.raises(GroupRefused, match="not part of this offer"):
