@@ -57,23 +57,15 @@ def forfeit_unclaimed_prizes():
 
 # --- referral groups ---
 
-# A hot group asks for one card per web process per this many seconds; the sweep renders what is still stale.
-CARD_REQUEST_SECONDS = 2
-recent_card_requests = RecentCache(max_entries=1000)
-
-
-def enqueue_group_followups(group_id, *, notify):
-    """After a group changed (on commit): re-render its share card, and tell its members when `notify`.
+def enqueue_group_followups(group_id):
+    """After a group reached a new tier or was settled (on commit): re-render its card and tell its members.
 
     Redis being down loses nothing: the sweeps render stale cards and send due notices.
     """
     try:
         queue = django_rq.get_queue("default", commit_mode="auto")
-        if not recent_card_requests.get(group_id):
-            recent_card_requests.put(group_id, True, seconds=CARD_REQUEST_SECONDS)
-            queue.enqueue(render_group_card, group_id)
-        if notify:
-            queue.enqueue(send_group_notices, group_id)
+        queue.enqueue(render_group_card, group_id)
+        queue.enqueue(send_group_notices, group_id)
     except RedisError as error:
         log.warning("Could not enqueue the follow-ups of referral group %s (%s); the sweeps catch up.",
                     group_id, error)

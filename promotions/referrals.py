@@ -34,6 +34,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campaigns.models import Campaign, Touch
+from campaigns.running import running_account_ids
 from common.recent import RecentCache
 from promotions import identities
 from promotions import tiers as tier_maths
@@ -219,6 +220,20 @@ def setup_change_problem(*, offer, changed_fields=(), tiers_changed=False, price
     if fixed:
         return (f"Groups have started, so {', '.join(fixed)} can no longer change: members were shown these prices "
                 "and their rebates are computed from them. Start a new offer for new terms.")
+    return ""
+
+
+def offer_account_problem(*, campaign, account, account_changed=True):
+    """Why `account` cannot run an offer of `campaign`, in words a marketer can act on, or "".
+
+    Share clicks are credited to the offer's account, and record_touch() refuses an account that does not
+    run the campaign: the owner or a co-running account, and (when it is being chosen) an active one.
+    """
+    if account.pk not in running_account_ids(campaign):
+        return (f"{account} does not run this campaign; pick its owner or one of its co-running accounts (add the "
+                "account to the campaign's co-running accounts first).")
+    if not account.active and account_changed:
+        return f"{account} is switched off; pick an active account that runs the campaign."
     return ""
 
 
@@ -920,17 +935,17 @@ class Ledger:
             fields.append("card_version")
         if self.tier_moved or "settled_at" in extra_fields:
             group_id = group.pk
-            transaction.on_commit(lambda: after_group_change(group_id, notify=True))
+            transaction.on_commit(lambda: after_group_change(group_id))
         if self.tier_moved:
             GroupMember.objects.filter(group_id=group.pk, status__in=LIVE).exclude(notice_due=NOTICE_SETTLED).update(
                 notice_due=NOTICE_TIER)
         ReferralGroup.objects.filter(pk=group.pk).update(**{name: getattr(group, name) for name in fields})
 
 
-def after_group_change(group_id, *, notify):
+def after_group_change(group_id):
     from promotions import jobs
 
-    jobs.enqueue_group_followups(group_id, notify=notify)
+    jobs.enqueue_group_followups(group_id)
 
 
 def reserve(offer, amount):

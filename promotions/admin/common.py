@@ -10,8 +10,9 @@ round and mission tables, never "what occurs among the entries".
 
 from django.contrib import admin
 from django.db.models import BooleanField, Case, Q, Value, When
+from django.forms.models import BaseInlineFormSet
 
-from accounts.scoping import AccountScopedAdmin, account_ids_with, is_superuser, roles_of
+from accounts.scoping import AccountScopedAdmin, AccountScopedInline, account_ids_with, is_superuser, roles_of
 from campaigns.admin.campaigns import local_time
 from campaigns.models import Campaign
 from promotions.models import Giveaway, Mission, Round
@@ -215,3 +216,50 @@ def round_window(round):
 
 def plural(count, noun, nouns=None):
     return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
+# --- promotions listed on the campaign page ---------------------------------------------------
+
+
+class ListOnlyFormSet(BaseInlineFormSet):
+    """Lists a campaign's giveaways or offers and takes nothing back: no management form, nothing to validate or save.
+
+    Giveaways and offers have inlines of their own (missions; items and tiers), which Django cannot nest, so
+    each is edited on its own page; the campaign page links there. Because nothing is posted for this list,
+    the campaign form saves exactly as it did before the list was added.
+    """
+
+    def __init__(self, data=None, files=None, **kwargs):
+        super().__init__(data=None, files=None, **kwargs)
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+
+    def is_valid(self):
+        return True
+
+    def has_changed(self):
+        return False
+
+    def save(self, commit=True):
+        return []
+
+
+class CampaignPageList(AccountScopedInline, admin.TabularInline):
+    """A read-only list of a campaign's promotions on the campaign page (subclasses: model, template, names)."""
+
+    formset = ListOnlyFormSet
+    account_path = "owner_account"
+    co_account_path = "co_accounts"
+    fields = ["title"]
+    readonly_fields = ["title"]
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    class Media:
+        css = {"all": ["css/admin-promotions.css"]}
+
+    def has_change_permission(self, request, obj=None):
+        return False  # edited on its own page
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -24,7 +24,7 @@ from campaigns.models import Campaign
 from campaigns.running import running_account_ids
 from common.addresses import absolute_url
 from promotions import charts, series
-from promotions.admin.common import CampaignScopedAdmin, round_window
+from promotions.admin.common import CampaignPageList, CampaignScopedAdmin, round_window
 from promotions.models import EntryTally, Giveaway, Mission, Round
 from promotions.rules import country_list
 
@@ -501,54 +501,15 @@ def round_row(round, may_draw):
 # --- the giveaways of a campaign, on the campaign page ----------------------------------------
 
 
-class ListOnlyFormSet(BaseInlineFormSet):
-    """Lists the campaign's giveaways and takes nothing back: no management form, nothing to validate or save.
-
-    Giveaways have inlines of their own (missions), which Django cannot nest, so each is edited on
-    its own page; the campaign page links there. Because nothing is posted for this list, the
-    campaign form saves exactly as it did before the list was added.
-    """
-
-    def __init__(self, data=None, files=None, **kwargs):
-        super().__init__(data=None, files=None, **kwargs)
-        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
-
-    def is_valid(self):
-        return True
-
-    def has_changed(self):
-        return False
-
-    def save(self, commit=True):
-        return []
-
-
-class GiveawayInline(AccountScopedInline, admin.TabularInline):
+class GiveawayInline(CampaignPageList):
     model = Giveaway
-    formset = ListOnlyFormSet
-    account_path = "owner_account"
-    co_account_path = "co_accounts"
-    fields = ["title"]
-    readonly_fields = ["title"]
-    extra = 0
-    max_num = 0
-    can_delete = False
     template = "admin/promotions/giveaway/campaign_inline.html"
     verbose_name_plural = "giveaways"
-
-    class Media:
-        css = {"all": ["css/admin-promotions.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(round_total=Coalesce(Subquery(
             Round.objects.filter(giveaway=OuterRef("pk")).order_by().values("giveaway")
             .annotate(n=Sum(Value(1))).values("n"), output_field=IntegerField()), Value(0))).order_by("title")
-
-    def has_change_permission(self, request, obj=None):
-        return False  # edited on the giveaway's own page
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 add_to_campaign_page(GiveawayInline)

@@ -41,8 +41,13 @@ from campaigns.models import Campaign
 from campaigns.running import running_account_ids
 from common.addresses import absolute_url
 from promotions import referrals, tiers, virality
-from promotions.admin.common import CampaignScopedAdmin, editable_campaign_ids, plural, visible_campaign_ids
-from promotions.admin.giveaways import ListOnlyFormSet
+from promotions.admin.common import (
+    CampaignPageList,
+    CampaignScopedAdmin,
+    editable_campaign_ids,
+    plural,
+    visible_campaign_ids,
+)
 from promotions.models import ReferralGroup, ReferralItem, ReferralOffer, ReferralTier
 
 OFFER_FIELDS = ["campaign", "account", "title", "slug", "description", "currency", "max_discount_percent", "budget",
@@ -106,11 +111,10 @@ class ReferralOfferForm(forms.ModelForm):
         campaign = cleaned.get("campaign") or (self.instance.campaign if self.instance.campaign_id else None)
         account = cleaned.get("account")
         if campaign is not None and account is not None:
-            if account.pk not in running_account_ids(campaign):
-                errors["account"] = (f"{account} does not run this campaign; pick its owner or one of its co-running "
-                                     "accounts (add the account to the campaign's co-running accounts first).")
-            elif not account.active and "account" in self.changed_data:
-                errors["account"] = f"{account} is switched off; pick an active account that runs the campaign."
+            problem = referrals.offer_account_problem(campaign=campaign, account=account,
+                                                      account_changed="account" in self.changed_data)
+            if problem:
+                errors["account"] = problem
         starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
         if starts and ends and ends <= starts:
             errors["ends_at"] = "The offer must end after it starts; pick a later end."
@@ -678,34 +682,16 @@ def generations_chart(rows, *, noun):
 # --- the offers of a campaign, on the campaign page ----------------------------------------------
 
 
-class OfferInline(AccountScopedInline, admin.TabularInline):
-    """The campaign's referral offers on the campaign page: a list with links (items and tiers are inlines of the
-    offer's own page, which Django cannot nest), so the campaign form saves as before."""
+class OfferInline(CampaignPageList):
+    """The campaign's referral offers on the campaign page (items and tiers are on each offer's own page)."""
 
     model = ReferralOffer
-    formset = ListOnlyFormSet
-    account_path = "owner_account"
-    co_account_path = "co_accounts"
-    fields = ["title"]
-    readonly_fields = ["title"]
-    extra = 0
-    max_num = 0
-    can_delete = False
     template = "admin/promotions/referraloffer/campaign_inline.html"
     verbose_name_plural = "referral offers"
-
-    class Media:
-        css = {"all": ["css/admin-promotions.css"]}
 
     def get_queryset(self, request):
         return (super().get_queryset(request).select_related("account")
                 .annotate(group_count=group_total(), member_count=member_total()).order_by("title"))
-
-    def has_change_permission(self, request, obj=None):
-        return False  # edited on the offer's own page
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 add_to_campaign_page(OfferInline)

@@ -16,26 +16,15 @@ from campaigns.running import set_co_accounts
 from campaigns.status import change_status
 from promotions import referrals
 from promotions.models import ReferralGroup, ReferralOffer
-from tests.campaigns.conftest import DAY, make_campaign
+from tests.campaigns.conftest import DAY
+from tests.promotions import live_now
 from tests.promotions.conftest import buy, make_offer, make_person
+
+campaign, offer = live_now.campaign, live_now.offer  # fixtures built around the real now
 
 pytestmark = pytest.mark.django_db
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
 VISITOR = settings.VISITOR_COOKIE_NAME
-
-
-# The views read the clock, so these fixtures are built around the real now (the shared ones use NOW).
-@pytest.fixture
-def campaign(main_account):
-    now = timezone.now()
-    return make_campaign(main_account, slug="fly", status=Campaign.Status.LIVE, starts_at=now - DAY,
-                         ends_at=now + 10 * DAY)
-
-
-@pytest.fixture
-def offer(campaign):
-    now = timezone.now()
-    return make_offer(campaign, starts_at=now - DAY, ends_at=now + 10 * DAY)
 
 
 @pytest.fixture
