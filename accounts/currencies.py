@@ -12,3 +12,15 @@ _CODES = """
 """
 
 ISO_4217_CODES = frozenset(_CODES.split())
+
+
+# Digits after the decimal point (ISO 4217 "minor unit") where it is not 2.
+_ZERO_DECIMALS = ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV",
+                  "XAF", "XOF", "XPF")
+_THREE_DECIMALS = ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")
+_MINOR_UNITS = {**dict.fromkeys(_ZERO_DECIMALS, 0), **dict.fromkeys(_THREE_DECIMALS, 3)}
+
+
+def minor_units(code):
+    """How many decimal places amounts in `code` have: 0 for KRW and JPY, 3 for KWD, otherwise 2."""
+    return _MINOR_UNITS.get(code, 2)

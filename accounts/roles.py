@@ -18,5 +18,7 @@ class Role(models.TextChoices):
 EDITOR_ROLES = frozenset({Role.MANAGER, Role.MARKETER})
 # Roles that may change the brand account itself and who its members are.
 MANAGER_ROLES = frozenset({Role.MANAGER})
-# Every role may look; analyst and finance may only look (and, later, export).
+# Roles that see sales, credits and inbox events of the account, and request and download finance exports.
+FINANCE_ROLES = frozenset({Role.MANAGER, Role.FINANCE})
+# Every role may look at campaigns and promotions; analyst and finance may only look.
 ALL_ROLES = frozenset(Role)

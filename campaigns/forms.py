@@ -48,7 +48,7 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ["owner_account", "co_accounts", "name", "slug", "headline", "body", "hero_alt",
-                  "utm_source", "utm_medium", "utm_campaign", "baseline_days"]
+                  "utm_source", "utm_medium", "utm_campaign", "baseline_days", "attribution_lookback_days"]
         # A brand has a handful of accounts: plain checkboxes read better (and to screen readers) than
         # the admin's two-list widget.
         widgets = {"co_accounts": forms.CheckboxSelectMultiple}

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -47,6 +48,11 @@ class Campaign(models.Model):
     baseline_days = models.PositiveSmallIntegerField(
         "baseline length (days)", default=28,
         help_text="Lift compares campaign-window sales with this many days before the start.",
+    )
+    attribution_lookback_days = models.PositiveSmallIntegerField(
+        "attribution lookback (days)", default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="A sale is credited to this campaign's touches from up to this many days before it.",
     )
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -60,6 +60,7 @@ def campaign_page_post(campaign, *, links=(), **fields):
         "headline": campaign.headline, "body": campaign.body, "hero_alt": campaign.hero_alt,
         "utm_source": campaign.utm_source, "utm_medium": campaign.utm_medium,
         "utm_campaign": campaign.utm_campaign, "baseline_days": str(campaign.baseline_days),
+        "attribution_lookback_days": str(campaign.attribution_lookback_days),
         "links-TOTAL_FORMS": str(len(links)), "links-INITIAL_FORMS": str(sum("id" in row for row in links)),
         "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
     }

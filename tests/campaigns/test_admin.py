@@ -39,7 +39,7 @@ def form_data(account, **overrides):
         "owner_account": account.pk, "name": "Winter fares", "slug": "winter-fares",
         "starts_local": "2026-12-10 10:00", "ends_local": "2026-12-20 23:59",
         "headline": "Winter fares", "body": "", "hero_alt": "", "utm_source": "", "utm_medium": "social",
-        "utm_campaign": "", "baseline_days": "28",
+        "utm_campaign": "", "baseline_days": "28", "attribution_lookback_days": "30",
         "links-TOTAL_FORMS": "0", "links-INITIAL_FORMS": "0",
         "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
     }
