@@ -8,6 +8,7 @@ Run exactly one scheduler per deployment (see docs/operations.md).
 from rq import cron
 
 from accounts.jobs import clear_expired_sessions
+from attribution.jobs import apply_waiting_sales_events
 from campaigns.jobs import advance_campaign_schedules, check_touch_rollups, tally_touches
 from promotions.jobs import (
     advance_giveaway_rounds,
@@ -35,3 +36,5 @@ cron.register(confirm_referral_holds, queue_name="default", cron="* * * * *")
 cron.register(settle_referral_offers, queue_name="default", cron="* * * * *", job_timeout=1800)
 cron.register(send_referral_notices, queue_name="default", cron="* * * * *")
 cron.register(render_stale_cards, queue_name="default", cron="* * * * *")
+# Sales: events a lost job left in the inbox are applied within a minute (Redis holds no fact).
+cron.register(apply_waiting_sales_events, queue_name="default", cron="* * * * *", job_timeout=1800)

@@ -39,6 +39,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("campaigns.urls")),
     path("", include("promotions.urls")),
+    path("", include("attribution.urls")),
 ]
 
 if settings.DEBUG or settings.EMBEDDED:
