@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from attribution import ingest
+from attribution import imports, ingest
 
 
 def apply_sales_event(event_pk):
@@ -13,3 +13,13 @@ def apply_sales_event(event_pk):
 def apply_waiting_sales_events():
     """Every minute, from config/cron.py: apply inbox events no job applied (e.g. while Redis was down)."""
     return ingest.apply_waiting_events(at=timezone.now())
+
+
+def run_sales_import(import_id):
+    """Read an uploaded sales CSV (enqueued on commit by the admin's upload)."""
+    return imports.run_import(import_id=import_id, at=timezone.now())
+
+
+def run_waiting_sales_imports():
+    """Every minute, from config/cron.py: start uploads whose job was lost."""
+    return imports.run_waiting_imports(at=timezone.now())

@@ -35,8 +35,14 @@ def create_source(*, account, name, key, by=None, at):
     """A new source with its first secret."""
     with transaction.atomic():
         source = SalesSource.objects.create(account=account, name=name, key=key)
-        SourceSecret.objects.create(source=source, secret=new_secret(), created_at=at, created_by=by)
+        issue_first_secret(source=source, by=by, at=at)
     return source
+
+
+def issue_first_secret(*, source, by=None, at):
+    """The secret of a source that has none yet (a source saved in the admin)."""
+    if not source.secrets.exists():
+        SourceSecret.objects.create(source=source, secret=new_secret(), created_at=at, created_by=by)
 
 
 def rotate_secret(*, source, overlap=DEFAULT_OVERLAP, by=None, at):

@@ -46,8 +46,9 @@ class Campaign(models.Model):
     utm_medium = models.CharField(max_length=100, blank=True, default="social")
     utm_campaign = models.CharField(max_length=100, blank=True, help_text="Defaults to the slug when blank.")
     baseline_days = models.PositiveSmallIntegerField(
-        "baseline length (days)", default=28,
-        help_text="Lift compares campaign-window sales with this many days before the start.",
+        "baseline length (days)", default=28, validators=[MinValueValidator(7), MaxValueValidator(365)],
+        help_text="Lift compares campaign-window sales with the same weekdays in this many days before the start "
+                  "(at least a week).",
     )
     attribution_lookback_days = models.PositiveSmallIntegerField(
         "attribution lookback (days)", default=30,

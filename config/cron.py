@@ -8,7 +8,7 @@ Run exactly one scheduler per deployment (see docs/operations.md).
 from rq import cron
 
 from accounts.jobs import clear_expired_sessions
-from attribution.jobs import apply_waiting_sales_events
+from attribution.jobs import apply_waiting_sales_events, run_waiting_sales_imports
 from campaigns.jobs import advance_campaign_schedules, check_touch_rollups, tally_touches
 from promotions.jobs import (
     advance_giveaway_rounds,
@@ -38,3 +38,4 @@ cron.register(send_referral_notices, queue_name="default", cron="* * * * *")
 cron.register(render_stale_cards, queue_name="default", cron="* * * * *")
 # Sales: events a lost job left in the inbox are applied within a minute (Redis holds no fact).
 cron.register(apply_waiting_sales_events, queue_name="default", cron="* * * * *", job_timeout=1800)
+cron.register(run_waiting_sales_imports, queue_name="default", cron="* * * * *", job_timeout=6 * 3600)

@@ -356,6 +356,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+# Finance exports and uploaded sales CSVs: never served as files, only through views that check roles.
+# Web and workers must share this folder (one machine, or a shared volume).
+PRIVATE_FILES_ROOT = Path(env_str("PRIVATE_FILES_ROOT") or VAR_DIR / "private")
+EXPORTS_ROOT = PRIVATE_FILES_ROOT / "exports"
+IMPORTS_ROOT = PRIVATE_FILES_ROOT / "imports"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -84,3 +84,27 @@ def deliver(source, event, *, at=NOW):
 
     facts = events.read_event(event, now=at)
     return ingest.receive_event(source=source, facts=facts, via=InboxEvent.Via.WEBHOOK, at=at, apply_now=True)
+
+
+@pytest.fixture
+def fiona(main_account):
+    """Finance of the main account."""
+    from accounts.memberships import add_member
+    from accounts.roles import Role
+    from tests.conftest import make_user
+
+    user = make_user("fiona@example.org", name="Fiona")
+    add_member(account=main_account, user=user, role=Role.FINANCE)
+    return user
+
+
+@pytest.fixture
+def mark(main_account):
+    """A marketer of the main account (no finance role)."""
+    from accounts.memberships import add_member
+    from accounts.roles import Role
+    from tests.conftest import make_user
+
+    user = make_user("mark@example.org", name="Mark")
+    add_member(account=main_account, user=user, role=Role.MARKETER)
+    return user
