@@ -3,7 +3,7 @@
 It lives in attribution, the top-most app, because it may import every app to
 its left: each app owns a loader for its own demo data (`accounts.demo.load_demo`,
 `campaigns.demo.load_campaign_demo`, `promotions.demo.load_promotions_demo`,
-`promotions.demo_referrals.load_referral_demo`, later attribution's), and
+`promotions.demo_referrals.load_referral_demo`, `attribution.demo.load_sales_demo`), and
 this command calls them in dependency order.
 
 The demo makes logins with a published password, a superuser among them, so
@@ -16,12 +16,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_PASSWORD, load_demo, logins
 from accounts.models import BrandAccount, User
+from attribution.demo import load_sales_demo
 from campaigns.demo import load_campaign_demo
 from promotions.demo import load_promotions_demo
 from promotions.demo_referrals import load_referral_demo
 
 # Each app's demo loader, in dependency order; each is idempotent.
-LOADERS = [load_demo, load_campaign_demo, load_promotions_demo, load_referral_demo]
+LOADERS = [load_demo, load_campaign_demo, load_promotions_demo, load_referral_demo, load_sales_demo]
 
 
 class Command(BaseCommand):
