@@ -138,3 +138,17 @@ def credit_sale(*, sale_id, at):
         if sale.credited_at is None:
             Sale.objects.filter(pk=sale.pk).update(credited_at=at)
     return Outcome(len(created), len(changed), len(stale))
+
+
+def recredit_sales(*, sales, at, progress=None):
+    """Recompute the credit of every sale in the queryset `sales` (oldest first); returns (sales, changed).
+
+    Writes only what differs, so running it over data that agrees writes nothing.
+    """
+    seen = changed = 0
+    for sale_id in sales.order_by("occurred_at", "pk").values_list("pk", flat=True).iterator(chunk_size=2000):
+        seen += 1
+        changed += credit_sale(sale_id=sale_id, at=at).changed
+        if progress is not None and seen % 1000 == 0:
+            progress(seen)
+    return seen, changed

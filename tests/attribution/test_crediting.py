@@ -96,3 +96,18 @@ def test_a_sale_with_no_touches_has_no_credit_but_is_marked_credited(shop):
     deliver(shop, paid(amount="100.00", currency="USD", at=NOW))
     assert not Credit.objects.exists()
     assert Sale.objects.get().credited_at == NOW
+
+
+def test_the_recredit_command_changes_only_what_differs(journey, running):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("recredit_sales", stdout=out)
+    assert "1 sales checked; 0 had their credit corrected." in out.getvalue()
+    running.attribution_lookback_days = 5  # the 10-day-old touch no longer counts
+    running.save()
+    call_command("recredit_sales", "--since", "2026-11-01", stdout=out)
+    assert "1 sales checked; 1 had their credit corrected." in out.getvalue()
+    assert Credit.objects.filter(model="first_touch").get().touch_at == NOW - 3 * DAY
