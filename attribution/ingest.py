@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 
 from attribution import crediting
 from attribution.models import InboxEvent, Refund, Sale
+from common.inserts import insert_row
 from promotions import giveaways, referrals
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ SWEEP_GRACE = timedelta(seconds=30)
 SWEEP_BATCH = 500
 ENQUEUE_PAUSE_SECONDS = 10
 enqueue_paused_until = 0.0
+APPLY_REQUEST_SECONDS = 1
+apply_requested_at = -APPLY_REQUEST_SECONDS
 
 
 @dataclass(frozen=True)
@@ -53,39 +56,49 @@ def receive_event(*, source, facts, via, at, apply_now=False):
 
     Returns a Receipt: `created` False for a repeat. A repeat whose facts differ from the stored ones
     is a `conflict` (the shop reused an event id): nothing is overwritten. With `apply_now` (the CSV
-    import, which is already a background job or a command) the event is applied in this process.
+    import, which is already a background job or a command) the event is applied in this process;
+    otherwise a worker applies it after the commit.
     """
+    values = {"source_id": source.pk, "event_id": facts["id"], "kind": facts["type"], "order_id": facts["order_id"],
+              "facts": facts, "via": via, "received_at": at, "outcome": ""}
     try:
         with transaction.atomic():
-            event = InboxEvent.objects.create(source=source, event_id=facts["id"], kind=facts["type"],
-                                              order_id=facts["order_id"], facts=facts, via=via, received_at=at)
+            # One INSERT without the ORM's compiler: this is the webhook's hot path (docs/performance.md).
+            pk = insert_row(InboxEvent, values, returning_pk=True)
+            if not apply_now:
+                transaction.on_commit(enqueue_apply)
     except IntegrityError:
         event = InboxEvent.objects.filter(source=source, event_id=facts["id"]).first()
         if event is None:
             raise
         return Receipt(event, created=False, conflict=event.facts != facts)
+    event = InboxEvent(pk=pk, **values)
+    event.source = source
     if apply_now:
-        apply_event(event_pk=event.pk, at=at)
-    else:
-        transaction.on_commit(lambda: enqueue_apply(event.pk))
+        apply_event(event_pk=pk, at=at)
     return Receipt(event, created=True)
 
 
-def enqueue_apply(event_pk):
-    """Ask a worker to apply an inbox event (after the commit). Redis being down loses nothing: the sweep.
+def enqueue_apply():
+    """Ask a worker to apply the events waiting in the inbox (after the commit).
 
-    A failed enqueue costs seconds (the Redis client's retries), so after one failure this process stops
-    trying for ENQUEUE_PAUSE_SECONDS: a burst of webhooks during an outage is still answered at once.
+    At most one job per web process per APPLY_REQUEST_SECONDS: the job applies every waiting event, so
+    a burst costs a few Redis round trips, not one per event. An event stored just after a job finished
+    and within that second waits for the next event's job or the every-minute sweep. Redis being down
+    loses nothing either (the sweep); a failed enqueue costs seconds (the client's retries), so after one
+    this process leaves Redis alone for ENQUEUE_PAUSE_SECONDS and the webhook keeps answering at once.
     """
-    global enqueue_paused_until
-    if time.monotonic() < enqueue_paused_until:
+    global enqueue_paused_until, apply_requested_at
+    now = time.monotonic()
+    if now < enqueue_paused_until or now - apply_requested_at < APPLY_REQUEST_SECONDS:
         return
+    apply_requested_at = now
     try:
-        django_rq.get_queue("default", commit_mode="auto").enqueue("attribution.jobs.apply_sales_event", event_pk)
+        django_rq.get_queue("default", commit_mode="auto").enqueue("attribution.jobs.apply_new_sales_events")
     except RedisError as error:
         enqueue_paused_until = time.monotonic() + ENQUEUE_PAUSE_SECONDS
-        log.warning("Could not enqueue sales event %s (%s); the every-minute sweep applies it, and this process "
-                    "leaves Redis alone for %s s.", event_pk, error, ENQUEUE_PAUSE_SECONDS)
+        log.warning("Could not ask a worker to apply new sales events (%s); the every-minute sweep applies them, "
+                    "and this process leaves Redis alone for %s s.", error, ENQUEUE_PAUSE_SECONDS)
 
 
 def apply_event(*, event_pk, at):
@@ -203,9 +216,12 @@ def tell_giveaways(sale, *, at):
     return f"{entries} purchase-mission entr{'y' if entries == 1 else 'ies'}" if entries else ""
 
 
-def apply_waiting_events(*, at, limit=SWEEP_BATCH):
-    """The sweep: apply inbox events older than the grace period that no job applied (Redis was down…)."""
-    waiting = list(InboxEvent.objects.filter(applied_at__isnull=True, received_at__lte=at - SWEEP_GRACE)
+def apply_waiting_events(*, at, grace=SWEEP_GRACE, limit=SWEEP_BATCH):
+    """Apply inbox events received at least `grace` ago that are not applied yet, oldest first.
+
+    The job after new events passes no grace; the every-minute sweep leaves fresh rows to that job.
+    """
+    waiting = list(InboxEvent.objects.filter(applied_at__isnull=True, received_at__lte=at - grace)
                    .order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
     applied = 0
     for event_pk in waiting:

@@ -1,13 +1,18 @@
 """RQ entry points for attribution: thin, idempotent, safe to run twice; the sweeps find what Redis lost."""
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from attribution import imports, ingest
 
 
-def apply_sales_event(event_pk):
-    """Apply one stored sales event (enqueued on commit by ingest.receive_event)."""
-    return ingest.apply_event(event_pk=event_pk, at=timezone.now())
+def apply_new_sales_events():
+    """Apply the events waiting in the inbox (enqueued on commit by ingest.receive_event, one per burst)."""
+    done = 0
+    while applied := ingest.apply_waiting_events(at=timezone.now(), grace=timedelta(0)):
+        done += applied
+    return done
 
 
 def apply_waiting_sales_events():

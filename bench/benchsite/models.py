@@ -68,3 +68,16 @@ class BareJoin(models.Model):
 
     def __str__(self):
         return self.order_reference
+
+
+class BareEvent(models.Model):
+    """The baseline's one INSERT per sales event: the raw body, as received."""
+
+    body = models.TextField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        app_label = "benchsite"
+
+    def __str__(self):
+        return f"event {self.pk}"

@@ -1,11 +1,12 @@
 """Baselines: the least a Django view can do for the same job, under the same settings."""
 
-from django.http import HttpResponseForbidden, HttpResponseRedirect
+from django.http import HttpResponseForbidden, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from bench.benchsite.models import BareClick, BareEntry, BarePage
+from bench.benchsite.models import BareClick, BareEntry, BareEvent, BarePage
 
 
 def bare_insert(request, code):
@@ -32,3 +33,11 @@ def bare_signed_in_page(request, pk):
         return HttpResponseForbidden()
     return render(request, "benchsite/signed_in_page.html",
                   {"page": get_object_or_404(BarePage, pk=pk), "user": request.user})
+
+
+@csrf_exempt
+@require_POST
+def bare_event(request):
+    """One INSERT of the raw body and a small JSON answer: the least a webhook receiver can do."""
+    BareEvent.objects.create(body=request.body.decode(), received_at=timezone.now())
+    return JsonResponse({"status": "stored"})

@@ -155,6 +155,8 @@ def redis_down(monkeypatch):
     dead = Queue("default", connection=redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.2))
     monkeypatch.setattr(django_rq, "get_queue", lambda *args, **kwargs: dead)
     monkeypatch.setattr(ingest, "enqueue_paused_until", 0.0)
+    monkeypatch.setattr(ingest, "apply_requested_at", -ingest.APPLY_REQUEST_SECONDS)
+    monkeypatch.setattr(ingest, "APPLY_REQUEST_SECONDS", 0)  # every event tries: only the outage pause holds back
     yield
     ingest.enqueue_paused_until = 0.0
 
@@ -172,6 +174,23 @@ def test_while_redis_is_down_every_event_is_acknowledged_and_the_sweep_applies_t
     assert len(callbacks) == 200  # each tried to enqueue its job
     assert answers == [200] * 200
     assert InboxEvent.objects.count() == 200 and not Sale.objects.exists()
-    assert caplog.text.count("the every-minute sweep applies it") == 1  # then it leaves Redis alone a while
+    assert caplog.text.count("the every-minute sweep applies them") == 1  # then it leaves Redis alone a while
     assert ingest.apply_waiting_events(at=timezone.now() + ingest.SWEEP_GRACE) == 200  # Redis is back: the sweep
     assert Sale.objects.count() == 200
+
+
+def test_a_burst_of_events_asks_for_one_job_that_applies_them_all(client, shop, secret, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    import django_rq
+
+    from attribution import jobs
+    from tests.attribution.conftest import post_event
+
+    monkeypatch.setattr(ingest, "apply_requested_at", -ingest.APPLY_REQUEST_SECONDS)
+    queue = django_rq.get_queue("default")
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(20):
+            post_event(client, paid(f"J-{n}", amount="1000"), secrets=[secret])
+    assert [job.func_name for job in queue.get_jobs()] == ["attribution.jobs.apply_new_sales_events"]
+    assert jobs.apply_new_sales_events() == 20
+    assert Sale.objects.count() == 20
