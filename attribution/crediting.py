@@ -13,9 +13,11 @@ row lock: a recompute that agrees writes nothing, and two workers crediting the 
 
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from accounts.currencies import minor_units
 from accounts.models import User
@@ -24,6 +26,7 @@ from attribution.models import Credit, Sale
 from campaigns.models import Touch
 from promotions.models import GroupMember
 
+BATCH_SIZE = 1000
 # No campaign may look back further than this (the field's own maximum).
 LONGEST_LOOKBACK = timedelta(days=365)
 GROUP_PREFIX = "group:"
@@ -47,29 +50,46 @@ class Outcome:
         return f"credit: {self.created} added, {self.updated} changed, {self.deleted} removed"
 
 
-def buyer_user_ids(email):
-    if not email:
-        return []
-    return list(User.objects.filter(email__iexact=email).values_list("pk", flat=True)[:5])
+def buyers(sales):
+    """{lower-cased e-mail: [user ids]} for the buyers' addresses (one query)."""
+    emails = {sale.email.lower() for sale in sales if sale.email}
+    if not emails:
+        return {}
+    found = {}
+    for pk, email in User.objects.annotate(address=Lower("email")).filter(address__in=emails).values_list(
+            "pk", "address"):
+        found.setdefault(email, []).append(pk)
+    return found
 
 
-def touches_for(sale):
-    """The creditable touches of `sale`, oldest first (one query on the visitor and user indexes)."""
-    who = Q()
-    if sale.visitor_id:
-        who |= Q(visitor_id=sale.visitor_id)
-    user_ids = buyer_user_ids(sale.email)
-    if user_ids:
-        who |= Q(user_id__in=user_ids)
-    if not who:
-        return []
-    rows = (Touch.objects.filter(who, is_bot=False, occurred_at__lte=sale.occurred_at,
-                                 occurred_at__gte=sale.occurred_at - LONGEST_LOOKBACK)
-            .values("id", "occurred_at", "campaign_id", "account_id", "kind", "reference",
-                    "campaign__attribution_lookback_days")
-            .order_by("occurred_at", "id"))
-    return [row for row in rows
-            if row["occurred_at"] >= sale.occurred_at - timedelta(days=row["campaign__attribution_lookback_days"])]
+def touches_by_buyer(sales, user_ids_by_email):
+    """{touch id: touch} of every sale's visitor or users, in the longest lookback before the latest sale."""
+    visitors = {sale.visitor_id for sale in sales if sale.visitor_id}
+    user_ids = {pk for ids in user_ids_by_email.values() for pk in ids}
+    if not visitors and not user_ids:
+        return {}, {}
+    rows = (Touch.objects.filter(Q(visitor_id__in=visitors) | Q(user_id__in=user_ids), is_bot=False,
+                                 occurred_at__gte=min(sale.occurred_at for sale in sales) - LONGEST_LOOKBACK,
+                                 occurred_at__lte=max(sale.occurred_at for sale in sales))
+            .values("id", "occurred_at", "campaign_id", "account_id", "kind", "reference", "visitor_id", "user_id",
+                    "campaign__attribution_lookback_days"))
+    by_visitor, by_user = {}, {}
+    for row in rows:
+        by_visitor.setdefault(row["visitor_id"], []).append(row)
+        if row["user_id"] is not None:
+            by_user.setdefault(row["user_id"], []).append(row)
+    return by_visitor, by_user
+
+
+def touches_for(sale, by_visitor, by_user, user_ids):
+    """The creditable touches of `sale`, oldest first (ties by id)."""
+    found = {row["id"]: row for row in by_visitor.get(sale.visitor_id, ()) if sale.visitor_id}
+    for pk in user_ids:
+        found.update((row["id"], row) for row in by_user.get(pk, ()))
+    kept = [row for row in found.values()
+            if sale.occurred_at - timedelta(days=row["campaign__attribution_lookback_days"]) <= row["occurred_at"]
+            <= sale.occurred_at]
+    return sorted(kept, key=lambda row: (row["occurred_at"], row["id"]))
 
 
 def group_of(reference):
@@ -78,22 +98,27 @@ def group_of(reference):
     return None
 
 
-def generations_for(sale, group_ids):
-    """{group id: the buyer's generation in it} for the groups this order joined (one query, or none)."""
+def generations(sales, touches_of):
+    """{(group id, source key, order id): generation} of the orders that joined a group they clicked (one query)."""
+    group_ids = {group_of(row["reference"]) for touches in touches_of.values() for row in touches} - {None}
     if not group_ids:
         return {}
-    members = GroupMember.objects.filter(group_id__in=group_ids, source=sale.source.key, order_reference=sale.order_id)
-    return dict(members.values_list("group_id", "generation"))
+    members = GroupMember.objects.filter(group_id__in=group_ids,
+                                         order_reference__in={sale.order_id for sale in sales})
+    return {(group_id, source, order): generation for group_id, source, order, generation in members.values_list(
+        "group_id", "source", "order_reference", "generation")}
 
 
-def desired_credits(sale, touches, generations):
-    """{(model, touch id): field values} the sale's credit should be, under every model."""
+def desired_credits(sale, touches, generation_of, models=weights.MODELS):
+    """{(model, touch id): field values} the sale's credit should be, under `models`."""
     places = minor_units(sale.currency)
     times = [touch["occurred_at"] for touch in touches]
     wanted = {}
-    for model in weights.MODELS:
-        raw = weights.raw_weights(model, times, sale.occurred_at) if touches else []
-        shares = weights.allocate(1, raw, weights.SHARE_PLACES) if touches else []
+    for model in models:
+        if not touches:
+            break
+        raw = weights.raw_weights(model, times, sale.occurred_at)
+        shares = weights.allocate(Decimal(1), raw, weights.SHARE_PLACES)
         gross_parts = weights.allocate(sale.gross, raw, places)
         net_parts = weights.allocate(sale.gross - sale.refunded, raw, places)
         for touch, share, gross, net in zip(touches, shares, gross_parts, net_parts, strict=True):
@@ -103,52 +128,73 @@ def desired_credits(sale, touches, generations):
             wanted[(model, touch["id"])] = {
                 "touch_at": touch["occurred_at"], "campaign_id": touch["campaign_id"],
                 "account_id": touch["account_id"], "touch_kind": touch["kind"], "reference": touch["reference"],
-                "referral_group_id": group_id, "generation": generations.get(group_id),
+                "referral_group_id": group_id,
+                "generation": generation_of.get((group_id, sale.source.key, sale.order_id)),
                 "share": share, "credited_gross": gross, "credited_net": net,
             }
     return wanted
 
 
 def credit_sale(*, sale_id, at):
-    """Bring the sale's credit rows in line with its touches and amounts; returns what changed."""
+    """Bring one sale's credit rows in line with its touches and amounts; returns what changed."""
+    return credit_sales(sale_ids=[sale_id], at=at)
+
+
+def credit_sales(*, sale_ids, at, models=weights.MODELS):
+    """Bring the credit of a batch of sales in line with their touches and amounts, writing only differences.
+
+    A fixed number of queries per batch whatever its size: the sales (locked), the buyers' users, their
+    touches, the referral generations, the existing credit, then bulk writes. The sales' row locks make
+    two workers crediting the same sale queue up; lock order is by id, so two batches never deadlock.
+    """
     with transaction.atomic():
-        sale = Sale.objects.select_for_update().select_related("source").filter(pk=sale_id).first()
-        if sale is None:
+        sales = list(Sale.objects.select_for_update(of=("self",)).select_related("source")
+                     .filter(pk__in=list(sale_ids)).order_by("pk"))
+        if not sales:
             return Outcome(0, 0, 0)
-        touches = touches_for(sale)
-        generations = generations_for(sale, {group_of(t["reference"]) for t in touches} - {None})
-        wanted = desired_credits(sale, touches, generations)
-        existing = {(credit.model, credit.touch_id): credit for credit in Credit.objects.filter(sale=sale)}
-        stale = [credit.pk for key, credit in existing.items() if key not in wanted]
-        created, changed = [], []
-        for key, fields in wanted.items():
-            credit = existing.get(key)
-            if credit is None:
-                created.append(Credit(sale=sale, model=key[0], touch_id=key[1], **fields))
-            elif any(getattr(credit, name) != value for name, value in fields.items()):
-                for name, value in fields.items():
-                    setattr(credit, name, value)
-                changed.append(credit)
+        user_ids_by_email = buyers(sales)
+        by_visitor, by_user = touches_by_buyer(sales, user_ids_by_email)
+        touches_of = {sale.pk: touches_for(sale, by_visitor, by_user, user_ids_by_email.get(sale.email.lower(), ()))
+                      for sale in sales}
+        generation_of = generations(sales, touches_of)
+        existing = {(credit.sale_id, credit.model, credit.touch_id): credit
+                    for credit in Credit.objects.filter(sale_id__in=[sale.pk for sale in sales], model__in=models)}
+        created, changed, wanted_keys = [], [], set()
+        for sale in sales:
+            for (model, touch_id), fields in desired_credits(sale, touches_of[sale.pk], generation_of,
+                                                             models).items():
+                key = (sale.pk, model, touch_id)
+                wanted_keys.add(key)
+                credit = existing.get(key)
+                if credit is None:
+                    created.append(Credit(sale_id=sale.pk, model=model, touch_id=touch_id, **fields))
+                elif any(getattr(credit, name) != value for name, value in fields.items()):
+                    for name, value in fields.items():
+                        setattr(credit, name, value)
+                    changed.append(credit)
+        stale = [credit.pk for key, credit in existing.items() if key not in wanted_keys]
         if stale:
             Credit.objects.filter(pk__in=stale).delete()
         if created:
-            Credit.objects.bulk_create(created)
+            Credit.objects.bulk_create(created, batch_size=2000)
         if changed:
-            Credit.objects.bulk_update(changed, COMPARED)
-        if sale.credited_at is None:
-            Sale.objects.filter(pk=sale.pk).update(credited_at=at)
+            Credit.objects.bulk_update(changed, COMPARED, batch_size=1000)
+        uncredited = [sale.pk for sale in sales if sale.credited_at is None]
+        if uncredited:
+            Sale.objects.filter(pk__in=uncredited).update(credited_at=at)
     return Outcome(len(created), len(changed), len(stale))
 
 
-def recredit_sales(*, sales, at, progress=None):
-    """Recompute the credit of every sale in the queryset `sales` (oldest first); returns (sales, changed).
+def recredit_sales(*, sales, at, progress=None, batch=BATCH_SIZE, models=weights.MODELS):
+    """Recompute the credit of every sale in the queryset `sales` in batches; returns (sales seen, rows changed).
 
     Writes only what differs, so running it over data that agrees writes nothing.
     """
-    seen = changed = 0
-    for sale_id in sales.order_by("occurred_at", "pk").values_list("pk", flat=True).iterator(chunk_size=2000):
-        seen += 1
-        changed += credit_sale(sale_id=sale_id, at=at).changed
-        if progress is not None and seen % 1000 == 0:
-            progress(seen)
-    return seen, changed
+    ids = list(sales.order_by("pk").values_list("pk", flat=True))
+    changed = 0
+    for start in range(0, len(ids), batch):
+        outcome = credit_sales(sale_ids=ids[start:start + batch], at=at, models=models)
+        changed += outcome.created + outcome.updated + outcome.deleted
+        if progress is not None:
+            progress(min(start + batch, len(ids)))
+    return len(ids), changed

@@ -105,9 +105,22 @@ def test_the_recredit_command_changes_only_what_differs(journey, running):
 
     out = io.StringIO()
     call_command("recredit_sales", stdout=out)
-    assert "1 sales checked; 0 had their credit corrected." in out.getvalue()
+    assert "1 sales checked; 0 credit rows added, changed or removed." in out.getvalue()
     running.attribution_lookback_days = 5  # the 10-day-old touch no longer counts
     running.save()
     call_command("recredit_sales", "--since", "2026-11-01", stdout=out)
-    assert "1 sales checked; 1 had their credit corrected." in out.getvalue()
+    assert "1 sales checked; 11 credit rows added, changed or removed." in out.getvalue()
     assert Credit.objects.filter(model="first_touch").get().touch_at == NOW - 3 * DAY
+
+
+def test_a_batch_costs_the_same_queries_for_one_sale_or_fifty(shop, running, django_assert_max_num_queries):
+    for number in range(50):
+        visitor = uuid.uuid5(VISITOR, str(number))
+        touch(running, at=NOW - DAY, visitor=visitor)
+        touch(running, at=NOW - HOUR, visitor=visitor)
+        deliver(shop, paid(f"Q-{number}", amount="100.00", currency="USD", at=NOW, visitor_id=str(visitor)))
+    Credit.objects.all().delete()
+    with django_assert_max_num_queries(16):  # not one per sale: 50 sales, 400 rows
+        outcome = crediting.credit_sales(sale_ids=Sale.objects.values_list("pk", flat=True), at=NOW)
+    assert outcome.created == 50 * (1 + 1 + 2 + 2 + 2)
+    assert sum(c.credited_net for c in Credit.objects.filter(model="time_decay")) == D("5000.00")

@@ -33,4 +33,4 @@ class Command(BaseCommand):
         total = sales.count()
         seen, changed = recredit_sales(sales=sales, at=timezone.now(),
                                        progress=lambda done: self.stderr.write(f"{done:,} of {total:,} sales"))
-        self.stdout.write(f"{seen:,} sales checked; {changed:,} had their credit corrected.")
+        self.stdout.write(f"{seen:,} sales checked; {changed:,} credit rows added, changed or removed.")
