@@ -24,6 +24,7 @@ from accounts.models import User
 from attribution import weights
 from attribution.models import Credit, Sale
 from campaigns.models import Touch
+from common.inserts import insert_rows
 from promotions.models import GroupMember
 
 BATCH_SIZE = 1000
@@ -167,7 +168,7 @@ def credit_sales(*, sale_ids, at, models=weights.MODELS):
                 wanted_keys.add(key)
                 credit = existing.get(key)
                 if credit is None:
-                    created.append(Credit(sale_id=sale.pk, model=model, touch_id=touch_id, **fields))
+                    created.append((sale.pk, model, touch_id, *(fields[name] for name in COMPARED)))
                 elif any(getattr(credit, name) != value for name, value in fields.items()):
                     for name, value in fields.items():
                         setattr(credit, name, value)
@@ -176,7 +177,7 @@ def credit_sales(*, sale_ids, at, models=weights.MODELS):
         if stale:
             Credit.objects.filter(pk__in=stale).delete()
         if created:
-            Credit.objects.bulk_create(created, batch_size=2000)
+            insert_rows(Credit, ("sale", "model", "touch_id", *COMPARED), created)
         if changed:
             Credit.objects.bulk_update(changed, COMPARED, batch_size=1000)
         uncredited = [sale.pk for sale in sales if sale.credited_at is None]
