@@ -123,3 +123,15 @@ def test_uploading_a_csv_runs_the_import_and_shows_its_report(client, fiona, sho
 def test_a_marketer_cannot_upload_sales(client, mark, shop):
     client.force_login(mark)
     assert client.get("/admin/attribution/salesimport/add/").status_code == 403
+
+
+def test_finance_sees_the_campaign_page_read_only_with_its_lift(client, fiona, running, sale):
+    client.force_login(fiona)
+    page = client.get(f"/admin/campaigns/campaign/{running.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Sales lift and credit" in body and 'name="_save"' not in body
+    response = client.post(f"/admin/campaigns/campaign/{running.pk}/change/", {"name": "Taken over"})
+    assert response.status_code == 403
+    running.refresh_from_db()
+    assert running.name == "Winter Sale"
