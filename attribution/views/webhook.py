@@ -16,8 +16,11 @@ from django.views.decorators.http import require_POST
 
 from attribution import events, ingest, signatures, sources
 from attribution.models import InboxEvent, RejectedDelivery
+from common.recent import RecentCache
 
 MAX_BODY_BYTES = 256 * 1024
+REJECTS_LOGGED_PER_MINUTE = 60
+recent_rejects = RecentCache(max_entries=1000)
 
 
 def refusal(status, code, message, problems=()):
@@ -28,6 +31,13 @@ def refusal(status, code, message, problems=()):
 
 
 def log_rejection(*, source, status, code, message, body, event_id=""):
+    """One row a source's developers can read; at most REJECTS_LOGGED_PER_MINUTE per source and web process,
+    so someone who knows a key but not its secret cannot fill the table."""
+    minute = int(time.time() // 60)
+    logged = recent_rejects.get((source.pk, minute)) or 0
+    if logged >= REJECTS_LOGGED_PER_MINUTE:
+        return
+    recent_rejects.put((source.pk, minute), logged + 1, seconds=60)
     RejectedDelivery.objects.create(source=source, received_at=timezone.now(), status_code=status, error=code,
                                     detail=message[:300], event_id=str(event_id)[:128],
                                     body_excerpt=body[:500].decode("utf-8", "replace"))

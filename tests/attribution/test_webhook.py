@@ -196,3 +196,14 @@ def test_a_refund_event_needs_only_its_amount_and_order(client, shop, secret):
     response = post_event(client, refunded(event_id="evt_r1", amount="1000"), secrets=[secret])
     assert response.status_code == 200
     assert InboxEvent.objects.get().kind == "order.refunded"
+
+
+def test_a_flood_of_bad_signatures_logs_a_bounded_number_of_rows(client, shop, monkeypatch):
+    from attribution.views import webhook
+
+    webhook.recent_rejects.clear()
+    monkeypatch.setattr(webhook, "REJECTS_LOGGED_PER_MINUTE", 5)
+    answers = {post_event(client, paid(), secrets=["whsec_wrong"]).status_code for _ in range(12)}
+    assert answers == {401}
+    assert RejectedDelivery.objects.count() <= 10  # 5 per minute: a minute may turn during the loop
+    webhook.recent_rejects.clear()
