@@ -15,30 +15,10 @@ from django.utils import timezone
 from accounts.models import BrandAccount
 from attribution import crediting, sources
 from attribution.models import Credit, Sale
+from bench.seed import insert_series
 from campaigns.models import Campaign, Touch
 
 BASE = "timestamptz '2026-11-01 00:00:00+00'"
-
-
-def insert_series(model, expressions, count):
-    """INSERT … SELECT over generate_series(1, count) AS i; other columns get their field's default."""
-    columns, values, parameters = [], [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.attname in expressions:
-            values.append(expressions[field.attname])
-        elif field.null and not field.has_default():
-            values.append("NULL")
-        else:
-            values.append("%s")
-            parameters.append(field.get_db_prep_save(field.get_default(), connection))
-    table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "  # noqa: S608
-                       f"FROM generate_series(1, {count}) AS i", parameters)
-        cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def seed(*, sales, touches_per_sale):
@@ -48,17 +28,17 @@ def seed(*, sales, touches_per_sale):
                                        ends_at=timezone.now() + datetime.timedelta(days=30))
     source = sources.create_source(account=account, name="Shop", key="bench-shop", at=timezone.now())
     touches = sales * touches_per_sale
-    insert_series(Touch, {
+    insert_series(Touch, start=1, count=touches, expressions={
         "visitor_id": f"md5('v' || (i %% {sales}))::uuid", "campaign_id": str(campaign.pk),
         "account_id": str(account.pk), "kind": "CASE WHEN i %% 10 = 0 THEN 'referral_click' ELSE 'link_click' END",
         "is_bot": "(i %% 20 = 7)",
         "occurred_at": f"{BASE} - ((i * 7919) %% 2592000) * interval '1 second'",
-    }, touches)
-    insert_series(Sale, {
+    })
+    insert_series(Sale, start=1, count=sales, expressions={
         "source_id": str(source.pk), "account_id": str(account.pk), "order_id": "'B-' || i", "event_id": "'e-' || i",
         "occurred_at": BASE, "currency": "'KRW'", "gross": "129000", "refunded": "0",
         "visitor_id": f"md5('v' || (i %% {sales}))::uuid", "lines": "'[]'::jsonb", "recorded_at": BASE,
-    }, sales)
+    })
     return {"sales": Sale.objects.count(), "touches": Touch.objects.count()}
 
 
