@@ -112,10 +112,10 @@ def test_uploading_a_csv_runs_the_import_and_shows_its_report(client, fiona, sho
     assert (job.dry_run, job.status, job.original_name) == (False, "queued", "sales.csv")
     assert "waiting for a worker" in client.get(response.url).content.decode()
     page = client.get(response.url).content.decode()
-    assert '<meta http-equiv="refresh"' in page
+    assert 'data-refresh-while-working' in page
     imports.run_import(import_id=job.pk, at=NOW)
     page = client.get(response.url).content.decode()
-    assert "2 of 2 rows" in page and re.search(r"someday", page) and '<meta http-equiv="refresh"' not in page
+    assert "2 of 2 rows" in page and re.search(r"someday", page) and 'data-refresh-while-working' not in page
     assert list(Sale.objects.values_list("order_id", flat=True)) == ["U-1"]
     assert InboxEvent.objects.get().via == "csv"
 
