@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from attribution import imports, ingest
+from attribution import imports, ingest, thanks
 
 
 def apply_new_sales_events():
@@ -28,3 +28,8 @@ def run_sales_import(import_id):
 def run_waiting_sales_imports():
     """Every minute, from config/cron.py: start uploads whose job was lost."""
     return imports.run_waiting_imports(at=timezone.now())
+
+
+def send_thank_you_emails():
+    """Every minute, from config/cron.py: thank new buyers and retry failed thank-you e-mails."""
+    return str(thanks.send_due_thank_yous(at=timezone.now()))

@@ -8,7 +8,7 @@ Run exactly one scheduler per deployment (see docs/operations.md).
 from rq import cron
 
 from accounts.jobs import clear_expired_sessions
-from attribution.jobs import apply_waiting_sales_events, run_waiting_sales_imports
+from attribution.jobs import apply_waiting_sales_events, run_waiting_sales_imports, send_thank_you_emails
 from campaigns.jobs import advance_campaign_schedules, check_touch_rollups, tally_touches
 from promotions.jobs import (
     advance_giveaway_rounds,
@@ -39,3 +39,5 @@ cron.register(render_stale_cards, queue_name="default", cron="* * * * *")
 # Sales: events a lost job left in the inbox are applied within a minute (Redis holds no fact).
 cron.register(apply_waiting_sales_events, queue_name="default", cron="* * * * *", job_timeout=1800)
 cron.register(run_waiting_sales_imports, queue_name="default", cron="* * * * *", job_timeout=6 * 3600)
+# Thank-you e-mails to buyers an account's campaigns brought in; overlapping runs are safe (one row per sale).
+cron.register(send_thank_you_emails, queue_name="default", cron="* * * * *", job_timeout=900)

@@ -20,6 +20,8 @@ class ThankYouTemplate(models.Model):
     body = models.TextField(default=DEFAULT_BODY, help_text=(
         "Plain text. Variables: {account}, {order}, {campaign}, {item}, {referrer} (the referrer's first name, "
         "or empty) and {referrer_clause} (\" through Mina\" or empty)."))
+    enabled_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                      help_text="When the e-mail was last switched on: only sales recorded after it.")
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", editable=False)
