@@ -29,7 +29,44 @@ def alices_things(main_account, alice):
                  kind=Touch.Kind.LINK_CLICK, facts=TouchFacts())
     return {Campaign: campaign, TrackingLink: link, Touch: Touch.objects.get(kind=Touch.Kind.LINK_CLICK),
             type(main_account): main_account,
-            **alices_giveaway_things(campaign, main_account, alice), **alices_referral_things(campaign, main_account)}
+            **alices_giveaway_things(campaign, main_account, alice), **alices_referral_things(campaign, main_account),
+            **alices_sales_things(campaign, main_account, link)}
+
+
+def alices_sales_things(campaign, main_account, link):
+    """A sales source of the main account with a sale credited to the secret campaign, its inbox event, a refused
+    delivery, a CSV import, a thank-you template and its send log: their names and order ids are secrets too."""
+    from attribution import events, ingest, sources
+    from attribution.models import (
+        Credit,
+        InboxEvent,
+        RejectedDelivery,
+        Sale,
+        SalesImport,
+        SalesSource,
+        ThankYouMessage,
+        ThankYouTemplate,
+    )
+
+    source = sources.create_source(account=main_account, name=SECRET_NAME, key=f"{SECRET_SLUG}-shop", at=NOW)
+    visitor = uuid.uuid4()
+    record_touch(visitor_id=visitor, campaign=campaign, account=main_account, link=link,
+                 kind=Touch.Kind.LINK_CLICK, facts=TouchFacts(), at=NOW - DAY)
+    facts = events.read_event({"id": f"{SECRET_SLUG}-event", "type": "order.paid", "order_id": f"{SECRET_SLUG}-sale",
+                               "occurred_at": NOW.isoformat(), "amount": "100.00", "currency": "USD",
+                               "customer_email": f"{SECRET_SLUG}-buyer@example.org", "visitor_id": str(visitor)},
+                              now=NOW)
+    event = ingest.receive_event(source=source, facts=facts, via=InboxEvent.Via.WEBHOOK, at=NOW, apply_now=True).event
+    sale = Sale.objects.get(source=source)
+    rejected = RejectedDelivery.objects.create(source=source, received_at=NOW, status_code=401, error="signature",
+                                              detail=f"{SECRET_NAME} refused", event_id=f"{SECRET_SLUG}-bad")
+    upload = SalesImport.objects.create(source=source, file_name="x.csv", original_name=f"{SECRET_SLUG}.csv",
+                                        requested_at=NOW)
+    template = ThankYouTemplate.objects.create(account=main_account, subject=f"{SECRET_NAME} thanks")
+    message = ThankYouMessage.objects.create(sale=sale, account=main_account, status="sent", at=NOW)
+    return {SalesSource: source, Sale: sale, Credit: Credit.objects.filter(sale=sale).first(),
+            InboxEvent: InboxEvent.objects.get(pk=event.pk), RejectedDelivery: rejected, SalesImport: upload,
+            ThankYouTemplate: template, ThankYouMessage: message}
 
 
 def alices_referral_things(campaign, main_account):
@@ -124,7 +161,7 @@ def every_admin_url(things):
                 content_type = ContentType.objects.get_for_model(model)
                 yield name, reverse("admin:view_on_site", args=[content_type.pk, obj.pk])
         elif name == "app_list":
-            for app_label in ("accounts", "campaigns", "promotions"):
+            for app_label in ("accounts", "campaigns", "promotions", "attribution"):
                 yield name, reverse("admin:app_list", args=[app_label])
         elif "<" not in route and name not in {"logout"}:
             yield name, reverse(f"admin:{name}")
