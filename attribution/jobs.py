@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from attribution import imports, ingest, thanks
+from attribution import exports, imports, ingest, thanks
 
 
 def apply_new_sales_events():
@@ -28,6 +28,17 @@ def run_sales_import(import_id):
 def run_waiting_sales_imports():
     """Every minute, from config/cron.py: start uploads whose job was lost."""
     return imports.run_waiting_imports(at=timezone.now())
+
+
+def write_finance_export(export_id):
+    """Write a requested finance export's file (enqueued on commit by exports.request_export)."""
+    written = exports.write_export(export_id=export_id, at=timezone.now())
+    return written.pk if written is not None else None
+
+
+def write_stale_finance_exports():
+    """Every minute, from config/cron.py: write exports whose job was lost or whose worker died."""
+    return exports.requeue_stale_exports(at=timezone.now())
 
 
 def send_thank_you_emails():

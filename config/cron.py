@@ -8,7 +8,12 @@ Run exactly one scheduler per deployment (see docs/operations.md).
 from rq import cron
 
 from accounts.jobs import clear_expired_sessions
-from attribution.jobs import apply_waiting_sales_events, run_waiting_sales_imports, send_thank_you_emails
+from attribution.jobs import (
+    apply_waiting_sales_events,
+    run_waiting_sales_imports,
+    send_thank_you_emails,
+    write_stale_finance_exports,
+)
 from campaigns.jobs import advance_campaign_schedules, check_touch_rollups, tally_touches
 from promotions.jobs import (
     advance_giveaway_rounds,
@@ -41,3 +46,5 @@ cron.register(apply_waiting_sales_events, queue_name="default", cron="* * * * *"
 cron.register(run_waiting_sales_imports, queue_name="default", cron="* * * * *", job_timeout=6 * 3600)
 # Thank-you e-mails to buyers an account's campaigns brought in; overlapping runs are safe (one row per sale).
 cron.register(send_thank_you_emails, queue_name="default", cron="* * * * *", job_timeout=900)
+# Finance exports whose job Redis lost or whose worker died are written again from nothing (no half file stays).
+cron.register(write_stale_finance_exports, queue_name="exports", cron="* * * * *", job_timeout=6 * 3600)
