@@ -46,5 +46,6 @@ cron.register(apply_waiting_sales_events, queue_name="default", cron="* * * * *"
 cron.register(run_waiting_sales_imports, queue_name="default", cron="* * * * *", job_timeout=6 * 3600)
 # Thank-you e-mails to buyers an account's campaigns brought in; overlapping runs are safe (one row per sale).
 cron.register(send_thank_you_emails, queue_name="default", cron="* * * * *", job_timeout=900)
-# Finance exports whose job Redis lost or whose worker died are written again from nothing (no half file stays).
-cron.register(write_stale_finance_exports, queue_name="exports", cron="* * * * *", job_timeout=6 * 3600)
+# Finance exports whose job Redis lost or whose worker died are written again from nothing (no half file stays);
+# the queue's own timeout, which is also when a running export counts as abandoned.
+cron.register(write_stale_finance_exports, queue_name="exports", cron="* * * * *")
