@@ -109,3 +109,17 @@ def desktop(chromium, live_server):
     context, page = open_page(chromium, live_server, DESKTOP)
     yield page
     context.close()
+
+
+def sign_in_to_admin(page, user):
+    """Sign `user` in through the admin's login page (allauth's form), their address verified."""
+    from allauth.account.models import EmailAddress
+
+    from tests.conftest import PASSWORD
+
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    page.goto("/admin/login/?next=/admin/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/")

@@ -8,25 +8,15 @@ import uuid
 from decimal import Decimal
 
 import django_rq
-from allauth.account.models import EmailAddress
 
 from accounts.memberships import add_member
 from accounts.roles import Role
 from attribution import sources
 from campaigns.models import Campaign
 from tests.attribution.conftest import DAY, HOUR, NOW, deliver, paid, refunded, touch
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in_to_admin
 from tests.campaigns.conftest import make_campaign
-from tests.conftest import PASSWORD, make_user
-
-
-def sign_in(page, user):
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    page.goto("/admin/login/?next=/admin/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/")
+from tests.conftest import make_user
 
 
 def test_finance_requests_an_export_watches_it_and_downloads_totals_that_match(desktop, main_account):
@@ -44,7 +34,7 @@ def test_finance_requests_an_export_watches_it_and_downloads_totals_that_match(d
     deliver(shop, paid("F-KRW", amount="129000", currency="KRW", at=NOW - HOUR))
     deliver(shop, refunded("F-1", event_id="r1", amount="50.25", currency="USD", at=NOW - HOUR / 2))
 
-    sign_in(desktop, fiona)
+    sign_in_to_admin(desktop, fiona)
     desktop.goto("/admin/attribution/financeexport/add/")
     assert_accessible(desktop)
     desktop.get_by_role("checkbox", name="Alice Air", exact=True).check()

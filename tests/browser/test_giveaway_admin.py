@@ -2,25 +2,14 @@
 
 import datetime
 
-from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from promotions import rounds, tallies
 from promotions.giveaways import complete_mission
 from promotions.models import Draw, Entry, Mission, Round
-from tests.browser.conftest import assert_accessible
-from tests.conftest import PASSWORD
+from tests.browser.conftest import assert_accessible, sign_in_to_admin
 from tests.promotions.conftest import facts, make_mission, make_person
 from tests.promotions.test_giveaway_page import giveaway_running_now
-
-
-def sign_in(page, user):
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    page.goto("/admin/login/?next=/admin/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/")
 
 
 def test_alice_draws_a_closed_round_and_reviews_a_proof_link(desktop, alice, main_account):
@@ -39,7 +28,7 @@ def test_alice_draws_a_closed_round_and_reviews_a_proof_link(desktop, alice, mai
     for round in Round.objects.filter(giveaway=giveaway):
         tallies.recount_round(round)
 
-    sign_in(desktop, alice)
+    sign_in_to_admin(desktop, alice)
     desktop.goto(f"/admin/promotions/giveaway/{giveaway.pk}/change/")
     assert desktop.locator("#id_title").input_value() == "Two tickets to Jeju"
     assert desktop.locator("svg").first.is_visible()  # the entries-per-day chart
