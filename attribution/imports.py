@@ -16,9 +16,12 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
 
 from attribution import events, ingest
-from attribution.models import InboxEvent
+from attribution.models import InboxEvent, SalesImport
 
 REQUIRED = ("type", "order_id", "occurred_at", "amount", "currency")
 OPTIONAL = ("id", "customer_email", "visitor_id", "referral_code", "coupon_code", "payment_fingerprint", "lines")
@@ -149,10 +152,6 @@ def run_import(*, import_id, at):
     Runs once per import (queued → running by a conditional UPDATE); a rerun of a half-done import is
     safe, because re-importing rows stores nothing twice.
     """
-    from django.conf import settings
-
-    from attribution.models import SalesImport
-
     claimed = SalesImport.objects.filter(pk=import_id, status=SalesImport.Status.QUEUED).update(
         status=SalesImport.Status.RUNNING)
     if not claimed:
@@ -179,9 +178,5 @@ def run_import(*, import_id, at):
 
 def run_waiting_imports(*, at):
     """The sweep: run imports still queued a couple of minutes after the upload (their job was lost)."""
-    from datetime import timedelta
-
-    from attribution.models import SalesImport
-
     waiting = SalesImport.objects.filter(status=SalesImport.Status.QUEUED, requested_at__lte=at - timedelta(minutes=2))
     return [run_import(import_id=pk, at=at) for pk in waiting.values_list("pk", flat=True)[:5]]

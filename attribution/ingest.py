@@ -120,7 +120,7 @@ def apply_paid(event, *, at):
         return (f"Conflict: order {event.order_id} was recorded by event {sale.event_id} with other amounts; "
                 "this event was kept but not applied.")
     sale = refresh_order(source=event.source, order_id=event.order_id) or sale
-    words = [tell_referrals(sale, at=at)]
+    words = [tell_referrals(sale)]
     if sale.refunded:
         referrals.record_refund(order_reference=sale.order_id, refunded_total=sale.refunded, at=at,
                                 source=sale.source.key)
@@ -195,7 +195,7 @@ def refresh_order(*, source, order_id):
     return sale
 
 
-def tell_referrals(sale, *, at):
+def tell_referrals(sale):
     outcome = referrals.record_purchase(
         order_reference=sale.order_id, amount=sale.gross, currency=sale.currency, email=sale.email,
         at=sale.occurred_at, referral_code=sale.referral_code, visitor_id=sale.visitor_id,

@@ -27,8 +27,7 @@ from django.utils import timezone
 from django.views.generic import RedirectView
 
 from accounts.models import BrandAccount
-from accounts.roles import FINANCE_ROLES
-from accounts.scoping import account_ids_with, is_superuser
+from accounts.scoping import is_superuser
 from attribution import exports
 from attribution.admin.common import FinanceScopedAdmin
 from attribution.exports import files, periods
@@ -131,7 +130,7 @@ class FinanceExportAdmin(FinanceScopedAdmin):
     # --- who sees what --------------------------------------------------------------------------------
 
     def finance_ids_or_all(self, request):
-        return None if is_superuser(request) else account_ids_with(request, FINANCE_ROLES)
+        return None if is_superuser(request) else self.finance_account_ids(request)
 
     def get_queryset(self, request):
         queryset = admin.ModelAdmin.get_queryset(self, request).prefetch_related("accounts")

@@ -11,10 +11,13 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from accounts.memberships import add_member
+from accounts.roles import Role
 from attribution import signatures, sources
 from campaigns.models import Campaign, Touch
 from campaigns.touches import TouchFacts, record_touch
 from tests.campaigns.conftest import DAY, HOUR, NOW, make_campaign
+from tests.conftest import make_user
 
 __all__ = ["DAY", "HOUR", "NOW", "deliver", "paid", "refunded", "post_event", "touch", "VISITOR"]
 
@@ -86,25 +89,33 @@ def deliver(source, event, *, at=NOW):
     return ingest.receive_event(source=source, facts=facts, via=InboxEvent.Via.WEBHOOK, at=at, apply_now=True)
 
 
+def member(account, email, role):
+    """A new staff user with `role` in `account`, named after the address (fiona@… is Fiona)."""
+    user = make_user(email, name=email.split("@")[0].capitalize())
+    add_member(account=account, user=user, role=role)
+    return user
+
+
 @pytest.fixture
 def fiona(main_account):
     """Finance of the main account."""
-    from accounts.memberships import add_member
-    from accounts.roles import Role
-    from tests.conftest import make_user
-
-    user = make_user("fiona@example.org", name="Fiona")
-    add_member(account=main_account, user=user, role=Role.FINANCE)
-    return user
+    return member(main_account, "fiona@example.org", Role.FINANCE)
 
 
 @pytest.fixture
 def mark(main_account):
     """A marketer of the main account (no finance role)."""
-    from accounts.memberships import add_member
-    from accounts.roles import Role
-    from tests.conftest import make_user
+    return member(main_account, "mark@example.org", Role.MARKETER)
 
-    user = make_user("mark@example.org", name="Mark")
-    add_member(account=main_account, user=user, role=Role.MARKETER)
-    return user
+
+@pytest.fixture(autouse=True)
+def _exports_folder(settings, tmp_path):
+    settings.EXPORTS_ROOT = tmp_path / "exports"
+
+
+@pytest.fixture
+def november(shop, running):
+    """Sales and credit of alice's account in November (tests/attribution/test_exports.py: make_november)."""
+    from tests.attribution.test_exports import make_november
+
+    return make_november(shop, running)

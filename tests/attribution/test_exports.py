@@ -67,16 +67,6 @@ def touch_at(days_before, sale_at=IN_NOVEMBER):
     return sale_at - days_before * DAY
 
 
-@pytest.fixture(autouse=True)
-def _exports_folder(settings, tmp_path):
-    settings.EXPORTS_ROOT = tmp_path / "exports"
-
-
-@pytest.fixture
-def november(shop, running):
-    return make_november(shop, running)
-
-
 def make_november(shop, running):
     """Five sales of alice's web shop in November (UTC) and one in December, credited in various ways."""
     other = make_campaign(running.owner_account, slug="autumn-fares", name="Autumn fares",

@@ -10,27 +10,16 @@ from accounts.memberships import add_member
 from accounts.roles import Role
 from attribution import exports
 from attribution.models import ClosedPeriod, FinanceExport
-from tests.attribution.conftest import NOW
+from tests.attribution.conftest import NOW, member
 from tests.attribution.test_exports import (
     NOVEMBER,
-    make_november,
     path_of,
     request,
     written,
 )
-from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture(autouse=True)
-def _exports_folder(settings, tmp_path):
-    settings.EXPORTS_ROOT = tmp_path / "exports"
-
-
-@pytest.fixture
-def november(shop, running):
-    return make_november(shop, running)
 
 LIST = "/admin/attribution/financeexport/"
 ADD = LIST + "add/"
@@ -43,9 +32,7 @@ def page(export, what="change"):
 @pytest.fixture
 def dana(deals_account):
     """Finance of the deals account only."""
-    user = make_user("dana@example.org", name="Dana")
-    add_member(account=deals_account, user=user, role=Role.FINANCE)
-    return user
+    return member(deals_account, "dana@example.org", Role.FINANCE)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from tests.attribution.test_exports import (
     IN_NOVEMBER,
     NOVEMBER,
     give_credit,
-    make_november,
     make_sale,
     read_rows,
     request,
@@ -23,16 +22,6 @@ from tests.attribution.test_exports import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _exports_folder(settings, tmp_path):
-    settings.EXPORTS_ROOT = tmp_path / "exports"
-
-
-@pytest.fixture
-def november(shop, running):
-    return make_november(shop, running)
 
 
 def closed_november(user, account, at=NOW):

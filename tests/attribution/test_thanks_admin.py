@@ -8,13 +8,11 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.memberships import add_member
 from accounts.roles import Role
 from attribution.models import ThankYouMessage, ThankYouTemplate
 from tests.accounts.test_admin_every_url import named_patterns
-from tests.attribution.conftest import deliver, paid, touch
+from tests.attribution.conftest import deliver, member, paid, touch
 from tests.attribution.test_thanks import HOUR, MINUTE, enable, sell, sweep
-from tests.conftest import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.attribution.test_thanks")]
 
@@ -48,9 +46,7 @@ def thanked(template, shop, running):
 @pytest.fixture
 def anna(main_account):
     """An analyst of the main account."""
-    user = make_user("anna@example.org", name="Anna")
-    add_member(account=main_account, user=user, role=Role.ANALYST)
-    return user
+    return member(main_account, "anna@example.org", Role.ANALYST)
 
 
 def change(template):
